@@ -1,0 +1,52 @@
+# qinfer — the two commands a new user needs:
+#   make run    set up, build, make a demo model if MODEL is not given, and run it
+#   make test   set up, build, and run every test (unit, sanitizers, oracles)
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+VENV := .deps/venv
+PYTHON := $(VENV)/bin/python
+DEMO_MODEL := models/demo-qwen3-0.6B
+MODEL ?= $(DEMO_MODEL)
+PROMPT_IDS ?= 151644,872,198,9707,11,1246,525,498,30,151645,198,151644,77091,198
+
+.PHONY: all setup setup-build build build-asan run test test-unit test-asan test-reference clean
+
+all: build
+
+setup:
+	scripts/setup.sh
+
+setup-build:
+	scripts/setup.sh --build-only
+
+build: setup-build
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: setup-build
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DQINFER_SANITIZE=ON >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+$(DEMO_MODEL)/config.json: | build
+	$(BUILD)/qinfer mkmodel --preset 0.6B --format hf --dtype bf16 --seed 1 --out $(DEMO_MODEL)
+
+run: build $(if $(filter $(DEMO_MODEL),$(MODEL)),$(DEMO_MODEL)/config.json)
+	@echo "== qinfer run on $(MODEL) (demo weights are random: the output ids are meaningless) =="
+	$(BUILD)/qinfer run -m $(MODEL) --ids $(PROMPT_IDS) -n 32 --verbose
+
+test: setup build build-asan
+	$(MAKE) test-unit test-asan test-reference
+
+test-unit:
+	cd $(BUILD) && ctest --output-on-failure
+
+test-asan:
+	cd $(ASAN_BUILD) && ctest --output-on-failure
+
+test-reference:
+	QINFER_BIN=$(abspath $(BUILD))/qinfer $(PYTHON) -m pytest -q tests/reference
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
