@@ -5,13 +5,17 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+ARM_BUILD ?= build-arm
+# Emulated ARM server CPUs: Cortex-A72 (NEON only, like Phytium), Neoverse-N1 (dotprod, like
+# Kunpeng 920 / Altra), max (SVE, i8mm, bf16, like Graviton3/4).
+ARM_CPUS ?= cortex-a72 neoverse-n1 max
 VENV := .deps/venv
 PYTHON := $(VENV)/bin/python
 DEMO_MODEL := models/demo-qwen3-0.6B
 MODEL ?= $(DEMO_MODEL)
 PROMPT_IDS ?= 151644,872,198,9707,11,1246,525,498,30,151645,198,151644,77091,198
 
-.PHONY: all setup setup-build build build-asan run test test-unit test-asan test-reference clean
+.PHONY: all setup setup-build build build-asan build-arm run test test-unit test-asan test-arm test-reference clean
 
 all: build
 
@@ -29,6 +33,11 @@ build-asan: setup-build
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DQINFER_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
+build-arm: setup
+	cmake -S . -B $(ARM_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	  -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake >/dev/null
+	cmake --build $(ARM_BUILD) -j $(JOBS) --target $$(cd tests/unit && for d in */; do printf 'test_%s ' "$${d%/}"; done)
+
 $(DEMO_MODEL)/config.json: | build
 	$(BUILD)/qinfer mkmodel --preset 0.6B --format hf --dtype bf16 --seed 1 --out $(DEMO_MODEL)
 
@@ -36,8 +45,8 @@ run: build $(if $(filter $(DEMO_MODEL),$(MODEL)),$(DEMO_MODEL)/config.json)
 	@echo "== qinfer run on $(MODEL) (demo weights are random: the output ids are meaningless) =="
 	$(BUILD)/qinfer run -m $(MODEL) --ids $(PROMPT_IDS) -n 32 --verbose
 
-test: setup build build-asan
-	$(MAKE) test-unit test-asan test-reference
+test: setup build build-asan build-arm
+	$(MAKE) test-unit test-asan test-arm test-reference
 
 test-unit:
 	cd $(BUILD) && ctest --output-on-failure
@@ -45,8 +54,14 @@ test-unit:
 test-asan:
 	cd $(ASAN_BUILD) && ctest --output-on-failure
 
+test-arm:
+	@for cpu in $(ARM_CPUS); do \
+	  echo "== unit tests on emulated aarch64 -cpu $$cpu =="; \
+	  (cd $(ARM_BUILD) && QEMU_CPU=$$cpu ctest --output-on-failure) || exit 1; \
+	done
+
 test-reference:
 	QINFER_BIN=$(abspath $(BUILD))/qinfer $(PYTHON) -m pytest -q tests/reference
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(ARM_BUILD)

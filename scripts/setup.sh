@@ -47,6 +47,23 @@ if [ ! -f "$TOK_DIR/tokenizer.json" ] || ! stamp_ok "$DEPS/tokenizer.stamp" "$NO
   stamp_write "$DEPS/tokenizer.stamp" "$NODE_DIR/package-lock.json" "$NODE_DIR/export_qwen3_tokenizer.js"
 fi
 
+# AArch64 cross toolchain, arm64 multiarch libraries and qemu: `make test-arm` builds the unit
+# tests for ARM servers and runs them under emulated NEON-only, dotprod and SVE CPUs.
+ARM_PACKAGES=(g++-aarch64-linux-gnu qemu-user libgtest-dev:arm64 libpcre2-dev:arm64
+  libutf8proc-dev:arm64 libssl-dev:arm64 libfmt-dev:arm64)
+if [ $BUILD_ONLY = 0 ]; then
+  arm_missing=()
+  for pkg in "${ARM_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || arm_missing+=("$pkg")
+  done
+  if [ ${#arm_missing[@]} -gt 0 ]; then
+    log "apt: installing the aarch64 cross toolchain: ${arm_missing[*]}"
+    dpkg --print-foreign-architectures | grep -qx arm64 || as_root dpkg --add-architecture arm64
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${arm_missing[@]}" >/dev/null
+  fi
+fi
+
 if [ $BUILD_ONLY = 0 ]; then
   VENV="$DEPS/venv"
   REQ="$ROOT/tests/reference/requirements.txt"
