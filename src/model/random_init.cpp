@@ -48,11 +48,11 @@ bool ends_with(std::string_view text, std::string_view suffix) {
 
 // How each kind of tensor is drawn (all with the bell variate z):
 //  * Linear weights: z / sqrt(fan_in), so each projection keeps the RMS of its input.
-//  * Token embeddings and lm_head: z * base * row_scale, row_scale = exp(0.5 z_row). Logits are
-//    dot products of the final normalized hidden state with these rows, so their spread is
-//    base * sqrt(H) * rms(row_scale) ~ 4. Log-normal row norms give the logits a heavy upper
-//    tail, so the top-1 token stands clear of the runner-up (median margin ~8% of max|logit| in a
-//    simulation, against ~3% with equal row norms): bf16-vs-f32 top-1 agreement tests need that.
+//  * Token embeddings and lm_head: z * 4 / sqrt(H). Logits are dot products of the final
+//    normalized hidden state with these rows, so their spread is ~4 and max|logit| ~20: top-1
+//    margins are clear, yet the logits stay small enough that transformers' own fp32 rounding
+//    (~5e-6 relative) keeps the 1e-4 agreement bar meaningful at 28 layers. (Log-normal row norms
+//    widened the margins but pushed max|logit| to ~60, where fp32 itself misses 1e-4.)
 //  * RMSNorm weights: 1 + 0.2 z, around 1 with spread, never near 0 (z >= -3.46).
 //  * q_norm/k_norm: 1.25 + 0.25 z. After the per-head RMSNorm a score q.k/sqrt(D) has standard
 //    deviation ~ w_q * w_k ~ 1.6, so attention is clearly not uniform (entropy well below
@@ -68,9 +68,6 @@ Kind kind_of(std::string_view name) {
 }
 
 constexpr float kLogitSpread = 4.0f;
-constexpr float kRowScaleSigma = 0.5f;
-// rms of exp(sigma z) for a standard normal z is exp(sigma^2).
-const float kRowScaleRms = std::exp(kRowScaleSigma * kRowScaleSigma);
 
 }  // namespace
 
@@ -108,19 +105,8 @@ void fill_random_tensor(const Qwen3Config& config, uint64_t seed, const TensorSp
       break;
     }
     case Kind::kTokenMatrix: {
-      const float base =
-          kLogitSpread / (kRowScaleRms * std::sqrt(static_cast<float>(config.hidden_size)));
-      const uint64_t row_stream = mix64(stream ^ 0x726f777363616c65ULL);  // "rowscale"
-      uint64_t row = ~uint64_t{0};
-      float row_scale = 0.0f;
-      for (uint64_t j = 0; j < count; ++j) {
-        const uint64_t index = first + j;
-        if (index / cols != row) {
-          row = index / cols;
-          row_scale = base * std::exp(kRowScaleSigma * bell_at(row_stream, row));
-        }
-        out[j] = row_scale * bell_at(stream, index);
-      }
+      const float scale = kLogitSpread / std::sqrt(static_cast<float>(config.hidden_size));
+      for (uint64_t j = 0; j < count; ++j) out[j] = scale * bell_at(stream, first + j);
       break;
     }
     case Kind::kNorm:

@@ -196,7 +196,10 @@ def test_transformers_loads_and_logits_are_not_flat(models, name):
           f"(P(gap < 0.05) = {(gap < 0.05).float().mean():.3f}), distinct top-1 {distinct}/256",
           end="")
     assert 2 < std < 8
-    assert gap.median() > 1.0
+    # Clear winners: the median top-1 lead is >= 10% of the logit spread, near-ties are rare.
+    # (mkmodel keeps max|logit| ~20 so that fp32 agreement bars stay meaningful; see random_init.)
+    assert gap.median() > 0.1 * std
+    assert (gap < 0.05).float().mean() < 0.1
     assert distinct > 64  # the top token depends on the input, not one token everywhere
 
 

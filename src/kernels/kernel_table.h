@@ -1,0 +1,62 @@
+// The seam between the model and the compute: one table of function pointers per backend
+// (ref/ = portable C++, the oracle; x86/ and arm/ arrive with the kernels issue). Each entry is
+// a single-threaded kernel over a slice of the work; kernels/ops.h splits work across the
+// ThreadPool, so a backend never deals with threads. Ops are agnostic of the model: they see
+// plain f32 buffers and weight views (dtype + bytes), never a config.
+//
+// Determinism contract every backend keeps: each output element is computed by one call in a
+// fixed reduction order that depends only on K (the reduced length), never on M, on the slice
+// bounds, or on the thread count. Hence decoding with a KV cache and recomputing a whole prompt
+// produce bit-identical logits, with 1 thread or 2.
+#pragma once
+
+#include <cstdint>
+
+#include "tensor/dtype.h"
+
+namespace qinfer {
+
+// Rows of W a matmul kernel widens at a time; tile scratch holds kMatmulTileRows * K floats.
+inline constexpr int64_t kMatmulTileRows = 4;
+
+struct KernelTable {
+  const char* name;  // "ref", later "avx2", "avx512", "neon", ... (printed by --verbose)
+
+  // y[m, n] = sum_k x[m, k] * W[n, k] for m in [0, M), n in [n_begin, n_end).
+  //   x: [M, K] f32, rows contiguous        W: [N, K] of `w_dtype` (F32, F16 or BF16)
+  //   y: [M, ldy] f32 (only columns [n_begin, n_end) are written)
+  //   tile_scratch: kMatmulTileRows * K floats owned by the calling thread
+  void (*matmul)(const float* x, int64_t M, int64_t K, const void* w, DType w_dtype,
+                 int64_t n_begin, int64_t n_end, float* y, int64_t ldy, float* tile_scratch);
+
+  // dst[0..n) = src[0..n) widened to f32 (exact for F16 and BF16). For embedding rows.
+  void (*to_f32)(const void* src, DType src_dtype, int64_t n, float* dst);
+
+  // y[r, :] = x[r, :] / sqrt(mean(x[r, :]^2) + eps) * weight, for r in [0, rows).
+  //   x, y: [rows, n] (y may alias x)     weight: [n]
+  void (*rmsnorm)(const float* x, const float* weight, int64_t rows, int64_t n, float eps,
+                  float* y);
+
+  // NeoX rotate-half RoPE of n_heads heads of one position, in place:
+  //   x[h, i]       <- x[h, i] * cos[i] - x[h, i + D/2] * sin[i]
+  //   x[h, i + D/2] <- x[h, i + D/2] * cos[i] + x[h, i] * sin[i]        for i in [0, D/2)
+  //   x: [n_heads, D]     cos, sin: [D/2] (one row of a RopeTable)
+  void (*rope_neox)(float* x, int64_t n_heads, int64_t head_dim, const float* cos,
+                    const float* sin);
+
+  // x[0..n) <- exp(x - max) / sum(exp(x - max)), in place.
+  void (*softmax)(float* x, int64_t n);
+
+  // out[i] = silu(gate[i]) * up[i] = gate[i] / (1 + exp(-gate[i])) * up[i]  (out may alias).
+  void (*silu_mul)(const float* gate, const float* up, int64_t n, float* out);
+
+  // One query head attending to n_keys cached positions (causality is the caller's choice of
+  // n_keys):  out[D] = sum_j softmax_j(scale * q.k_j) * v_j
+  //   q: [D]   k_j = k + j * kv_stride, v_j = v + j * kv_stride, each [D]
+  //   scores_scratch: [n_keys] floats owned by the calling thread
+  void (*attention_head)(const float* q, const float* k, const float* v, int64_t n_keys,
+                         int64_t kv_stride, int64_t head_dim, float scale,
+                         float* scores_scratch, float* out);
+};
+
+}  // namespace qinfer

@@ -1,0 +1,55 @@
+// Threaded drivers over the dispatch table: they split one op across the ThreadPool so that
+// each output element is computed by exactly one thread (results independent of thread count),
+// and hand each thread its preallocated scratch. The model calls these, never raw threads.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "tensor/tensor_view.h"
+
+namespace qinfer {
+
+// Per-thread scratch for the drivers, allocated once for the largest reduction length and the
+// longest context the caller will use.
+class KernelScratch {
+ public:
+  KernelScratch() = default;
+  KernelScratch(int n_threads, int64_t max_reduce_len, int64_t max_keys);
+
+  float* matmul_tile(int thread) { return tiles_.data() + thread * tile_floats_; }
+  float* attention_scores(int thread) { return scores_.data() + thread * max_keys_; }
+  int64_t max_reduce_len() const { return max_reduce_len_; }
+  int64_t max_keys() const { return max_keys_; }
+
+ private:
+  int64_t max_reduce_len_ = 0;
+  int64_t tile_floats_ = 0;
+  int64_t max_keys_ = 0;
+  std::vector<float> tiles_;   // [n_threads, kMatmulTileRows, max_reduce_len]
+  std::vector<float> scores_;  // [n_threads, max_keys]
+};
+
+// One weight and where its product goes: y = x · W^T, y: [M, W.rows()], rows contiguous.
+struct MatmulOutput {
+  const TensorView* weight;    // [N, K] in F32, F16 or BF16
+  float* y;                    // [M, N]
+};
+
+// Computes every output for the same x: [M, K] in one pool dispatch, splitting the concatenated
+// output rows of all weights evenly over the threads (so q/k/v or gate/up cost one wake-up).
+void matmul(ThreadPool& pool, KernelScratch& scratch, const float* x, int64_t M, int64_t K,
+            std::span<const MatmulOutput> outputs);
+
+// Causal grouped-query attention of T new queries against a KV cache.
+//   q:   [T, Hq, D]     query t sits at position first_position + t and sees keys
+//                       [0, first_position + t]
+//   k,v: [>= first_position + T, Hkv, D]   (one layer of the cache)
+//   out: [T, Hq, D]     query head h reads kv head h / (Hq / Hkv)
+void attention_causal_gqa(ThreadPool& pool, KernelScratch& scratch, const float* q, int64_t T,
+                          int64_t first_position, const float* k, const float* v, int64_t Hq,
+                          int64_t Hkv, int64_t D, float* out);
+
+}  // namespace qinfer

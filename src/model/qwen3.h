@@ -1,0 +1,77 @@
+// The Qwen3 forward pass over T new positions of one sequence (prefill: T = prompt chunk;
+// decode: T = 1), reading and extending a KvCache. All buffers are allocated at create() for
+// the largest chunk, so a forward call allocates nothing.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "base/expected.h"
+#include "base/thread_pool.h"
+#include "kernels/ops.h"
+#include "kernels/rope_table.h"
+#include "model/config.h"
+#include "model/kv_cache.h"
+#include "model/weights.h"
+
+namespace qinfer {
+
+struct ForwardOptions {
+  int64_t max_chunk_tokens = 512;  // largest T one forward() call accepts
+  int64_t max_positions = 4096;    // longest sequence (prompt + generated) any cache will hold
+  bool all_logits = false;         // keep logits of every position of a chunk, not just the last
+};
+
+// kNone: a prompt chunk that is not the last one needs no lm_head (V*H MACs per call saved).
+enum class LogitsFor { kNone, kLastPosition, kAllPositions };
+
+class Qwen3Forward {
+ public:
+  // Checks that the weights are ones the kernels support (F32/F16/BF16 matrices, F32 norms)
+  // and the config is one we implement (no YaRN yet); sizes every buffer.
+  static Expected<std::unique_ptr<Qwen3Forward>> create(const Qwen3Config& config,
+                                                        const ModelWeights& weights,
+                                                        ThreadPool& pool,
+                                                        const ForwardOptions& options);
+
+  // A cache with room for options.max_positions positions.
+  KvCache make_cache() const { return KvCache(config_, options_.max_positions); }
+
+  // Runs tokens at positions [cache.length(), cache.length() + T), appends their keys and values
+  // to the cache, and returns logits: [T, V] for kAllPositions (needs options.all_logits),
+  // [1, V] (the last position) for kLastPosition, nothing for kNone. The span is valid until
+  // the next call.
+  Expected<std::span<const float>> forward(std::span<const int32_t> tokens, KvCache& cache,
+                                           LogitsFor which);
+
+  const Qwen3Config& config() const { return config_; }
+  const ForwardOptions& options() const { return options_; }
+
+ private:
+  Qwen3Forward(const Qwen3Config& config, const ModelWeights& weights, ThreadPool& pool,
+               const ForwardOptions& options);
+  void attention_block(const LayerWeights& layer, int64_t layer_index, int64_t T,
+                       KvCache& cache);
+  void mlp_block(const LayerWeights& layer, int64_t T);
+
+  Qwen3Config config_;
+  const ModelWeights& weights_;
+  ThreadPool& pool_;
+  ForwardOptions options_;
+  RopeTable rope_;               // [max_positions, D/2] cos and sin
+  KernelScratch kernel_scratch_; // per-thread matmul tiles and attention scores
+
+  // Activations of one chunk, T <= max_chunk_tokens rows each (H, Hq, Hkv, D, I, V as in
+  // model/weights.h):
+  std::vector<float> x_;         // [T, H]      the residual stream
+  std::vector<float> xn_;        // [T, H]      normalized input of a block / its output
+  std::vector<float> q_;         // [T, Hq, D]  queries (keys and values go straight to the cache)
+  std::vector<float> attn_;      // [T, Hq, D]  attention output, input of o_proj
+  std::vector<float> gate_;      // [T, I]      gate_proj, then silu(gate) * up
+  std::vector<float> up_;        // [T, I]
+  std::vector<float> logits_;    // [T or 1, V]
+};
+
+}  // namespace qinfer
