@@ -9,5 +9,12 @@ namespace qinfer::cli {
 using CommandRegistrar = void (*)(CLI::App& app, int& exit_code);
 
 void add_version_command(CLI::App& app, int& exit_code);
+void add_mkmodel_command(CLI::App& app, int& exit_code);
+void add_inspect_command(CLI::App& app, int& exit_code);
+void add_tokenize_command(CLI::App& app, int& exit_code);
+void add_logits_command(CLI::App& app, int& exit_code);
+void add_run_command(CLI::App& app, int& exit_code);
+void add_template_command(CLI::App& app, int& exit_code);
+void add_chat_command(CLI::App& app, int& exit_code);
 
 }  // namespace qinfer::cli

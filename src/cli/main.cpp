@@ -9,6 +9,13 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   const qinfer::cli::CommandRegistrar registrars[] = {
       qinfer::cli::add_version_command,
+      qinfer::cli::add_mkmodel_command,
+      qinfer::cli::add_inspect_command,
+      qinfer::cli::add_tokenize_command,
+      qinfer::cli::add_logits_command,
+      qinfer::cli::add_run_command,
+      qinfer::cli::add_template_command,
+      qinfer::cli::add_chat_command,
   };
   for (auto registrar : registrars) registrar(app, exit_code);
   CLI11_PARSE(app, argc, argv);
