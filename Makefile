@@ -13,7 +13,7 @@ VENV := .deps/venv
 PYTHON := $(VENV)/bin/python
 DEMO_MODEL := models/demo-qwen3-0.6B
 MODEL ?= $(DEMO_MODEL)
-PROMPT_IDS ?= 151644,872,198,9707,11,1246,525,498,30,151645,198,151644,77091,198
+PROMPT ?= Hello! What can you do for a bank that keeps its data on-premises?
 
 .PHONY: all setup setup-build build build-asan build-arm run test test-unit test-asan test-arm test-reference clean
 
@@ -42,8 +42,8 @@ $(DEMO_MODEL)/config.json: | build
 	$(BUILD)/qinfer mkmodel --preset 0.6B --format hf --dtype bf16 --seed 1 --out $(DEMO_MODEL)
 
 run: build $(if $(filter $(DEMO_MODEL),$(MODEL)),$(DEMO_MODEL)/config.json)
-	@echo "== qinfer run on $(MODEL) (demo weights are random: the output ids are meaningless) =="
-	$(BUILD)/qinfer run -m $(MODEL) --ids $(PROMPT_IDS) -n 32 --verbose
+	@echo "== qinfer run on $(MODEL) (demo weights are random: the text is meaningless) =="
+	$(BUILD)/qinfer run -m $(MODEL) -p "$(PROMPT)" -n 48 --no-think --verbose
 
 test: setup build build-asan build-arm
 	$(MAKE) test-unit test-asan test-arm test-reference
