@@ -61,7 +61,7 @@ std::optional<unsigned char> unicode_to_byte(char32_t cp) {
 std::string bytes_to_byte_level(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size() * 2);
-  for (unsigned char b : bytes) append_utf8(byte_to_unicode(b), out);
+  for (unsigned char b : bytes) append_utf8(out, byte_to_unicode(b));
   return out;
 }
 

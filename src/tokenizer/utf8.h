@@ -6,6 +6,8 @@
 // bytes.decode(errors="replace") do, so our decode output matches theirs byte for byte.
 #pragma once
 
+#include "base/utf8.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -30,7 +32,6 @@ size_t append_utf8_lossy(std::string_view bytes, bool end_of_input, std::string&
 // The whole of `bytes` as valid UTF-8 (maximal subparts replaced by U+FFFD).
 std::string to_utf8_lossy(std::string_view bytes);
 
-// Appends the UTF-8 encoding of code point `cp` (assumed valid scalar value).
-void append_utf8(char32_t cp, std::string& out);
+using qinfer::append_utf8;  // base/utf8.h
 
 }  // namespace qinfer::tokenizer

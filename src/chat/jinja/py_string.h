@@ -3,6 +3,8 @@
 // role names and constants; full Unicode casing would need tables we do not carry).
 #pragma once
 
+#include "base/utf8.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,7 +15,7 @@ namespace qinfer::jinja::py {
 
 std::u32string decode_utf8(std::string_view s);
 std::string encode_utf8(std::u32string_view s);
-void append_utf8(std::string& out, char32_t cp);
+using qinfer::append_utf8;  // base/utf8.h
 int64_t length(std::string_view s);
 bool is_space(char32_t cp);
 

@@ -55,7 +55,7 @@ TEST(Normalizer, FastPathRangesAreNfcInert) {
     const utf8proc_property_t* property = utf8proc_get_property(static_cast<utf8proc_int32_t>(cp));
     EXPECT_EQ(property->combining_class, 0) << std::hex << static_cast<uint32_t>(cp);
     std::string single;
-    append_utf8(cp, single);
+    append_utf8(single, cp);
     utf8proc_uint8_t* composed = nullptr;
     const utf8proc_ssize_t length = utf8proc_map(
         reinterpret_cast<const utf8proc_uint8_t*>(single.data()), static_cast<utf8proc_ssize_t>(single.size()),
