@@ -12,9 +12,7 @@ GGUF and HF files of the same weights give identical logits.
 """
 
 import json
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -24,10 +22,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hf_logits import HfOracle  # noqa: E402
+from qinfer_process import QINFER, TOKENIZER_DIR, run_qinfer  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[2]
-QINFER = Path(os.environ.get("QINFER_BIN", REPO / "build" / "qinfer"))
-TOKENIZER_DIR = REPO / ".deps" / "qwen3-tokenizer"
 VOCAB = 151936
 F32_BAR = 1e-4
 
@@ -41,13 +37,6 @@ PROMPTS = {
 
 def report(message):
     print(f"\n[forward] {message}", end="")
-
-
-def run_qinfer(*args, check=True):
-    proc = subprocess.run([str(QINFER), *map(str, args)], capture_output=True, text=True)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"qinfer {' '.join(map(str, args))} failed:\n{proc.stderr}")
-    return proc
 
 
 def qinfer_logits(model, ids, tmp_dir, all_positions=True, chunk=None, threads=None):

@@ -14,24 +14,16 @@ plumbing is what is checked). The binary is $QINFER_BIN (default build/qinfer).
 """
 
 import json
-import os
 import re
-import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-QINFER = Path(os.environ.get("QINFER_BIN", REPO / "build" / "qinfer"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from qinfer_process import QINFER, run_qinfer  # noqa: E402
+
 EOS_IDS = {151643, 151645}
-
-
-def run_qinfer(*args, input=None, check=True):
-    proc = subprocess.run([str(QINFER), *map(str, args)], capture_output=True, text=True,
-                          input=input, timeout=300)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"qinfer {' '.join(map(str, args))} failed:\n{proc.stderr}")
-    return proc
 
 
 @pytest.fixture(scope="session")
