@@ -121,6 +121,20 @@ def vocab_like_the_converter(hf_dir, vocab_size):
     return tokens, types, chkhsh
 
 
+def add_qwen3_hparams(gw, hparams):
+    """The qwen3.* hyper-parameter keys, in the order the converter's set_gguf_parameters writes them."""
+    gw.add_block_count(hparams["num_hidden_layers"])
+    gw.add_context_length(hparams["max_position_embeddings"])
+    gw.add_embedding_length(hparams["hidden_size"])
+    gw.add_feed_forward_length(hparams["intermediate_size"])
+    gw.add_head_count(hparams["num_attention_heads"])
+    gw.add_head_count_kv(hparams["num_key_value_heads"])
+    gw.add_rope_freq_base(hparams["rope_theta"])
+    gw.add_layer_norm_rms_eps(hparams["rms_norm_eps"])
+    gw.add_key_length(hparams["head_dim"])
+    gw.add_value_length(hparams["head_dim"])
+
+
 def expected_kv(model, total_params):
     """The key/values convert_hf_to_gguf.py writes for architecture qwen3, built with gguf-py."""
     hf_dir = model["hf"]
@@ -132,16 +146,7 @@ def expected_kv(model, total_params):
     meta.size_label = gguf.size_label(total_params, 0, 0, 0)
     meta.basename = meta.finetune = meta.version = None  # directory-name heuristics, not ours
     meta.set_gguf_meta_model(gw)
-    gw.add_block_count(hparams["num_hidden_layers"])
-    gw.add_context_length(hparams["max_position_embeddings"])
-    gw.add_embedding_length(hparams["hidden_size"])
-    gw.add_feed_forward_length(hparams["intermediate_size"])
-    gw.add_head_count(hparams["num_attention_heads"])
-    gw.add_head_count_kv(hparams["num_key_value_heads"])
-    gw.add_rope_freq_base(hparams["rope_theta"])
-    gw.add_layer_norm_rms_eps(hparams["rms_norm_eps"])
-    gw.add_key_length(hparams["head_dim"])
-    gw.add_value_length(hparams["head_dim"])
+    add_qwen3_hparams(gw, hparams)
     gw.add_file_type(FILE_TYPES[model["dtype"]])
     gw.add_quantization_version(gguf.GGML_QUANT_VERSION)
     tokens, types, chkhsh = vocab_like_the_converter(hf_dir, hparams["vocab_size"])
@@ -216,16 +221,7 @@ def test_gguf_written_by_gguf_py_loads_like_the_hf_directory(models):
     path = models["dir"] / "by-gguf-py.gguf"
     gw = gguf.GGUFWriter(str(path), arch="qwen3")
     gw.add_custom_alignment(64)  # exercises general.alignment
-    gw.add_block_count(hparams["num_hidden_layers"])
-    gw.add_context_length(hparams["max_position_embeddings"])
-    gw.add_embedding_length(hparams["hidden_size"])
-    gw.add_feed_forward_length(hparams["intermediate_size"])
-    gw.add_head_count(hparams["num_attention_heads"])
-    gw.add_head_count_kv(hparams["num_key_value_heads"])
-    gw.add_rope_freq_base(hparams["rope_theta"])
-    gw.add_layer_norm_rms_eps(hparams["rms_norm_eps"])
-    gw.add_key_length(hparams["head_dim"])
-    gw.add_value_length(hparams["head_dim"])
+    add_qwen3_hparams(gw, hparams)
     tokens, types, _ = vocab_like_the_converter(hf_dir, hparams["vocab_size"])
     gw.add_tokenizer_model("gpt2")
     gw.add_tokenizer_pre("qwen2")
