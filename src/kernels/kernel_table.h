@@ -1,8 +1,8 @@
 // The seam between the model and the compute: one table of function pointers per backend
-// (ref/ = portable C++, the oracle; x86/ and arm/ arrive with the kernels issue). Each entry is
-// a single-threaded kernel over a slice of the work; kernels/ops.h splits work across the
-// ThreadPool, so a backend never deals with threads. Ops are agnostic of the model: they see
-// plain f32 buffers and weight views (dtype + bytes), never a config.
+// (ref/ = portable C++, the oracle; x86/ = avx2, avx512; arm/ = neon and up; kernels/dispatch.h
+// picks one). Each entry is a single-threaded kernel over a slice of the work; kernels/ops.h
+// splits work across the ThreadPool, so a backend never deals with threads. Ops are agnostic of
+// the model: they see plain f32 buffers and weight views (dtype + bytes), never a config.
 //
 // Determinism contract every backend keeps: each output element is computed by one call in a
 // fixed reduction order that depends only on K (the reduced length), never on M, on the slice
@@ -29,7 +29,20 @@ struct KernelTable {
   void (*matmul)(const float* x, int64_t M, int64_t K, const void* w, DType w_dtype,
                  int64_t n_begin, int64_t n_end, float* y, int64_t ldy, float* tile_scratch);
 
-  // dst[0..n) = src[0..n) widened to f32 (exact for F16 and BF16). For embedding rows.
+  // Quantizes one activation row x[K] for weights of type w_dtype (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)
+  // into act_row_bytes(w_dtype, K) bytes at xq, by the rule in kernels/quant_act.h.
+  void (*quantize_act)(const float* x, int64_t K, DType w_dtype, void* xq);
+
+  // y[m, n] = canonical dot (kernels/quant_act.h) of activation row m with W row n, for m in
+  // [0, M), n in [n_begin, n_end).
+  //   xq: M rows of act_row_bytes(w_dtype, K) bytes    W: [N, K] quantized, ggml row-major blocks
+  //   y: [M, ldy] f32     scratch: kMatmulTileRows * K * sizeof(float) bytes owned by the thread
+  //   (e.g. for repacking a tile of W rows into the interleaved layout a kernel wants)
+  void (*matmul_quant)(const void* xq, int64_t M, int64_t K, const void* w, DType w_dtype,
+                       int64_t n_begin, int64_t n_end, float* y, int64_t ldy, void* scratch);
+
+  // dst[0..n) = src[0..n) widened to f32 (exact for F16 and BF16, dequantized for quantized
+  // types). For embedding rows.
   void (*to_f32)(const void* src, DType src_dtype, int64_t n, float* dst);
 
   // y[r, :] = x[r, :] / sqrt(mean(x[r, :]^2) + eps) * weight, for r in [0, rows).

@@ -2,29 +2,99 @@
 
 #include <cassert>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "kernels/dispatch.h"
+#include "kernels/quant_act.h"
+#include "tensor/quantize.h"
 
 namespace qinfer {
 
-KernelScratch::KernelScratch(int n_threads, int64_t max_reduce_len, int64_t max_keys)
+namespace {
+
+// Activation rows from this many up are quantized by all threads; fewer are not worth a wake-up.
+constexpr int64_t kParallelQuantizeRows = 4;
+
+// Quantized weights are split between threads on multiples of this many rows: a whole number of
+// tiles for every backend's kernels (4, 8 or 16 rows per step).
+constexpr int64_t kQuantSplitRows = 16;
+
+bool uses_q8_32_act(DType dtype) { return dtype == DType::Q8_0 || dtype == DType::Q4_0; }
+
+// Quantizes the M rows of x into scratch once for each activation format the weights need
+// (the format depends only on the weight family, so Q8_0 and Q4_K stand for their families).
+void quantize_rows(ThreadPool& pool, KernelScratch& scratch, const KernelTable& table,
+                   const float* x, int64_t M, int64_t K, std::span<const MatmulOutput> outputs) {
+  bool need_32 = false, need_k = false;
+  for (const MatmulOutput& out : outputs) {
+    const DType dtype = out.weight->dtype;
+    if (!is_quantized(dtype)) continue;
+    (uses_q8_32_act(dtype) ? need_32 : need_k) = true;
+  }
+  const DType formats[2] = {DType::Q8_0, DType::Q4_K};
+  const bool needed[2] = {need_32, need_k};
+  for (int f = 0; f < 2; ++f) {
+    if (!needed[f]) continue;
+    const DType dtype = formats[f];
+    const int64_t row_bytes = act_row_bytes(dtype, K);
+    std::byte* act = scratch.quantized_act(dtype);
+    auto rows = [&](size_t begin, size_t end) {
+      for (size_t m = begin; m < end; ++m) {
+        const auto row = static_cast<int64_t>(m);
+        table.quantize_act(x + row * K, K, dtype, act + row * row_bytes);
+      }
+    };
+    if (M >= kParallelQuantizeRows) {
+      pool.parallel_for(static_cast<size_t>(M), rows);
+    } else {
+      rows(0, static_cast<size_t>(M));
+    }
+  }
+}
+
+}  // namespace
+
+KernelScratch::KernelScratch(int n_threads, int64_t max_reduce_len, int64_t max_keys,
+                             int64_t max_rows)
     : max_reduce_len_(max_reduce_len),
       tile_floats_(kMatmulTileRows * max_reduce_len),
       max_keys_(max_keys),
+      max_rows_(max_rows),
       tiles_(static_cast<size_t>(n_threads * tile_floats_)),
-      scores_(static_cast<size_t>(n_threads * max_keys)) {}
+      scores_(static_cast<size_t>(n_threads * max_keys)),
+      act_32_(static_cast<size_t>(max_rows * act_row_bytes(DType::Q8_0, max_reduce_len))),
+      act_k_(static_cast<size_t>(max_rows * act_row_bytes(DType::Q4_K, max_reduce_len))) {}
+
+std::byte* KernelScratch::quantized_act(DType w_dtype) {
+  return uses_q8_32_act(w_dtype) ? act_32_.data() : act_k_.data();
+}
 
 void matmul(ThreadPool& pool, KernelScratch& scratch, const float* x, int64_t M, int64_t K,
             std::span<const MatmulOutput> outputs) {
   assert(K <= scratch.max_reduce_len());
   int64_t total_rows = 0;
-  for (const MatmulOutput& out : outputs) total_rows += out.weight->rows();
+  bool any_quantized = false;
+  for (const MatmulOutput& out : outputs) {
+    total_rows += out.weight->rows();
+    any_quantized |= is_quantized(out.weight->dtype);
+  }
   const KernelTable& table = kernels();
+  if (any_quantized) {
+    // A caller bug that would overrun the activation buffer: stop even in release builds.
+    if (M > scratch.max_rows() || K > scratch.max_reduce_len()) {
+      std::fprintf(stderr, "qinfer: matmul of %lld rows of %lld exceeds the kernel scratch\n",
+                   static_cast<long long>(M), static_cast<long long>(K));
+      std::abort();
+    }
+    quantize_rows(pool, scratch, table, x, M, K, outputs);
+  }
+  const int64_t split_rows = any_quantized ? kQuantSplitRows : kMatmulTileRows;
   pool.run([&](int thread, int n_threads) {
     // Slice boundaries on whole tiles of W rows so no thread widens a partial tile needlessly.
     auto boundary = [&](int t) {
       if (t == n_threads) return total_rows;
-      return total_rows * t / n_threads / kMatmulTileRows * kMatmulTileRows;
+      return total_rows * t / n_threads / split_rows * split_rows;
     };
     const int64_t begin = boundary(thread), end = boundary(thread + 1);
     int64_t offset = 0;  // first concatenated row of the current weight
@@ -32,8 +102,12 @@ void matmul(ThreadPool& pool, KernelScratch& scratch, const float* x, int64_t M,
       const int64_t N = out.weight->rows();
       const int64_t lo = begin > offset ? begin - offset : 0;
       const int64_t hi = end - offset < N ? end - offset : N;
-      if (lo < hi) {
-        table.matmul(x, M, K, out.weight->data, out.weight->dtype, lo, hi, out.y, N,
+      const DType dtype = out.weight->dtype;
+      if (lo < hi && is_quantized(dtype)) {
+        table.matmul_quant(scratch.quantized_act(dtype), M, K, out.weight->data, dtype, lo, hi,
+                           out.y, N, scratch.matmul_tile(thread));
+      } else if (lo < hi) {
+        table.matmul(x, M, K, out.weight->data, dtype, lo, hi, out.y, N,
                      scratch.matmul_tile(thread));
       }
       offset += N;

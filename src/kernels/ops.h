@@ -3,6 +3,7 @@
 // and hand each thread its preallocated scratch. The model calls these, never raw threads.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -12,34 +13,43 @@
 
 namespace qinfer {
 
-// Per-thread scratch for the drivers, allocated once for the largest reduction length and the
-// longest context the caller will use.
+// Scratch for the drivers, allocated once for the largest reduction length, the longest context
+// and the most rows of x (tokens per forward chunk) the caller will use.
 class KernelScratch {
  public:
   KernelScratch() = default;
-  KernelScratch(int n_threads, int64_t max_reduce_len, int64_t max_keys);
+  KernelScratch(int n_threads, int64_t max_reduce_len, int64_t max_keys, int64_t max_rows = 1);
 
   float* matmul_tile(int thread) { return tiles_.data() + thread * tile_floats_; }
   float* attention_scores(int thread) { return scores_.data() + thread * max_keys_; }
+  // x quantized for quantized weights, one region per activation format (kernels/quant_act.h):
+  // Q8_0 and Q4_0 weights share one, the K-quants the other.
+  std::byte* quantized_act(DType w_dtype);
   int64_t max_reduce_len() const { return max_reduce_len_; }
   int64_t max_keys() const { return max_keys_; }
+  int64_t max_rows() const { return max_rows_; }
 
  private:
   int64_t max_reduce_len_ = 0;
   int64_t tile_floats_ = 0;
   int64_t max_keys_ = 0;
-  std::vector<float> tiles_;   // [n_threads, kMatmulTileRows, max_reduce_len]
-  std::vector<float> scores_;  // [n_threads, max_keys]
+  int64_t max_rows_ = 0;
+  std::vector<float> tiles_;       // [n_threads, kMatmulTileRows, max_reduce_len]
+  std::vector<float> scores_;      // [n_threads, max_keys]
+  std::vector<std::byte> act_32_;  // [max_rows, act_row_bytes(Q8_0, max_reduce_len)]
+  std::vector<std::byte> act_k_;   // [max_rows, act_row_bytes(Q4_K, max_reduce_len)]
 };
 
 // One weight and where its product goes: y = x · W^T, y: [M, W.rows()], rows contiguous.
 struct MatmulOutput {
-  const TensorView* weight;    // [N, K] in F32, F16 or BF16
+  const TensorView* weight;    // [N, K] in F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K or Q6_K
   float* y;                    // [M, N]
 };
 
 // Computes every output for the same x: [M, K] in one pool dispatch, splitting the concatenated
 // output rows of all weights evenly over the threads (so q/k/v or gate/up cost one wake-up).
+// For quantized weights each row of x is quantized once per activation format first (M must
+// not exceed scratch.max_rows()).
 void matmul(ThreadPool& pool, KernelScratch& scratch, const float* x, int64_t M, int64_t K,
             std::span<const MatmulOutput> outputs);
 

@@ -25,9 +25,15 @@ namespace qinfer {
 namespace {
 
 Status check_matrix(const TensorView& view, const std::string& name) {
-  if (view.dtype != DType::F32 && view.dtype != DType::F16 && view.dtype != DType::BF16) {
-    return make_error("tensor {}: dtype {} not supported by the forward pass yet (F32, F16, BF16)",
-                      name, dtype_name(view.dtype));
+  if (!is_supported_matrix_dtype(view.dtype)) {
+    return make_error("tensor {}: dtype {} not supported by the forward pass", name,
+                      dtype_name(view.dtype));
+  }
+  if (view.shape.size() != 2) return make_error("tensor {}: not a matrix", name);
+  // Kernels read whole blocks per row (quantized rows never share a block).
+  if (view.shape[1] % dtype_info(view.dtype).block_elements != 0) {
+    return make_error("tensor {}: rows of {} elements are not whole {} blocks", name,
+                      view.shape[1], dtype_name(view.dtype));
   }
   if (view.data == nullptr) return make_error("tensor {}: no data bound", name);
   return ok_status();
@@ -93,7 +99,7 @@ Qwen3Forward::Qwen3Forward(const Qwen3Config& config, const ModelWeights& weight
   const int64_t I = config.intermediate_size, V = config.vocab_size;
   rope_ = make_rope_table(config.rope_theta, config.head_dim, options.max_positions);
   kernel_scratch_ = KernelScratch(pool.size(), std::max({H, config.q_dim(), I}),
-                                  options.max_positions);
+                                  options.max_positions, T);
   x_.resize(static_cast<size_t>(T * H));
   xn_.resize(static_cast<size_t>(T * H));
   q_.resize(static_cast<size_t>(T * config.q_dim()));

@@ -14,7 +14,8 @@ class Binder {
   Expected<TensorView> matrix(const std::string& name, int64_t rows, int64_t cols) {
     QINFER_ASSIGN_OR_RETURN(TensorView view, find(name, {rows, cols}));
     if (!is_supported_matrix_dtype(view.dtype)) {
-      return make_error("{}: tensor '{}' has dtype {}, not supported for weights (f32, f16, bf16)",
+      return make_error("{}: tensor '{}' has dtype {}, not supported for weights (f32, f16, bf16, "
+                        "q8_0, q4_0, q4_K, q5_K, q6_K)",
                         source_, name, dtype_name(view.dtype));
     }
     return view;
@@ -69,7 +70,12 @@ class Binder {
 }  // namespace
 
 bool is_supported_matrix_dtype(DType dtype) {
-  return dtype == DType::F32 || dtype == DType::F16 || dtype == DType::BF16;
+  switch (dtype) {
+    case DType::F32: case DType::F16: case DType::BF16:
+    case DType::Q8_0: case DType::Q4_0: case DType::Q4_K: case DType::Q5_K: case DType::Q6_K:
+      return true;
+  }
+  return false;
 }
 
 Expected<ModelWeights> bind_weights(const Qwen3Config& config, const TensorMap& tensors,

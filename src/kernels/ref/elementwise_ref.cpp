@@ -82,6 +82,8 @@ const KernelTable& ref_kernel_table() {
   static const KernelTable table = {
       .name = "ref",
       .matmul = ref_matmul,
+      .quantize_act = ref_quantize_act,
+      .matmul_quant = ref_matmul_quant,
       .to_f32 = ref_to_f32,
       .rmsnorm = ref_rmsnorm,
       .rope_neox = ref_rope_neox,

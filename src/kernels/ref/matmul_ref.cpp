@@ -11,6 +11,7 @@
 #include "kernels/ref/ref_kernels.h"
 #include "kernels/ref/vec4.h"
 #include "kernels/ref/widen.h"
+#include "tensor/quantize.h"
 
 namespace qinfer {
 namespace {
@@ -162,8 +163,7 @@ void ref_matmul(const float* x, int64_t M, int64_t K, const void* w, DType w_dty
       }
       return;
     default:
-      // Quantized weights arrive with the kernels issue; the model rejects them at init, so
-      // reaching this is a programming error.
+      // Quantized weights go through matmul_quant (kernels/ops.cpp); reaching this is a bug.
       __builtin_trap();
   }
 }
@@ -180,7 +180,9 @@ void ref_to_f32(const void* src, DType src_dtype, int64_t n, float* __restrict d
       widen_row<LoadF16>(src, n, dst);
       return;
     default:
-      __builtin_trap();
+      // Quantized blocks: the ggml-exact dequantization (embedding rows are read once each).
+      dequantize_row(src_dtype, src, n, dst);
+      return;
   }
 }
 

@@ -14,6 +14,9 @@ const KernelTable& ref_kernel_table();
 // Entries of the table, exposed for tests and for optimized backends that reuse some of them.
 void ref_matmul(const float* x, int64_t M, int64_t K, const void* w, DType w_dtype,
                 int64_t n_begin, int64_t n_end, float* y, int64_t ldy, float* tile_scratch);
+void ref_quantize_act(const float* x, int64_t K, DType w_dtype, void* xq);
+void ref_matmul_quant(const void* xq, int64_t M, int64_t K, const void* w, DType w_dtype,
+                      int64_t n_begin, int64_t n_end, float* y, int64_t ldy, void* scratch);
 void ref_to_f32(const void* src, DType src_dtype, int64_t n, float* dst);
 void ref_rmsnorm(const float* x, const float* weight, int64_t rows, int64_t n, float eps,
                  float* y);

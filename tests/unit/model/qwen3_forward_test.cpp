@@ -167,6 +167,7 @@ TEST(Qwen3Forward, UnsupportedConfigOrWeightsAreRejectedAtCreate) {
     EXPECT_NE(forward.error().message.find("not supported yet"), std::string::npos);
   }
   {
+    // A quantized matrix whose rows (I = 40) are not whole 32-element blocks.
     SmallModel model;
     model.weights.layers[1].down_proj.dtype = DType::Q8_0;
     auto forward = Qwen3Forward::create(model.config, model.weights, pool, {});
