@@ -55,6 +55,20 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   return *this;
 }
 
+void MappedFile::release_pages(const std::byte* begin, size_t bytes) const {
+  if (data_ == nullptr || begin < data_ || bytes > size_ ||
+      static_cast<size_t>(begin - data_) > size_ - bytes) {
+    return;
+  }
+  // Only whole pages inside the range: a partial page may hold bytes the caller still needs.
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t first = (reinterpret_cast<uintptr_t>(begin) + page - 1) / page * page;
+  const uintptr_t last = (reinterpret_cast<uintptr_t>(begin) + bytes) / page * page;
+  // The mapping is read-only and private with no written pages, so MADV_DONTNEED only drops
+  // our references to page-cache pages; the contents seen afterwards are unchanged.
+  if (first < last) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
 MappedFile::~MappedFile() {
   if (data_ != nullptr) ::munmap(const_cast<std::byte*>(data_), size_);
 }

@@ -25,6 +25,12 @@ class MappedFile {
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
 
+  // Drops the pages of [begin, begin + bytes) from this process's resident set (the page cache
+  // keeps them; a later read faults them back in). For one-pass readers of files larger than
+  // memory, e.g. `qinfer quantize`. Ranges outside this mapping are ignored, so it is safe to
+  // call with a pointer that may point into a heap copy instead.
+  void release_pages(const std::byte* begin, size_t bytes) const;
+
   // True when [offset, offset + length) lies inside the file (overflow-safe).
   bool contains(uint64_t offset, uint64_t length) const {
     return offset <= size_ && length <= size_ - offset;

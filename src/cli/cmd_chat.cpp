@@ -27,6 +27,7 @@
 #include "cli/sampling_flags.h"
 #include "engine/text_assets.h"
 #include "engine/text_session.h"
+#include "model/convert_weights.h"
 #include "model/model.h"
 
 namespace qinfer::cli {
@@ -42,6 +43,7 @@ struct ChatOptions {
   int threads = 0;
   int64_t chunk = 512;
   bool verbose = false;
+  std::string dtype;  // --dtype: convert matrices at load (empty: as stored)
 };
 
 std::string trim(const std::string& text) {
@@ -195,7 +197,9 @@ class ChatLoop {
 };
 
 Status run_chat(const ChatOptions& options) {
-  QINFER_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, load_model(options.model));
+  QINFER_ASSIGN_OR_RETURN(std::optional<DType> dtype, parse_weight_dtype(options.dtype));
+  QINFER_ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
+                          load_model_as(options.model, dtype, options.threads));
   QINFER_ASSIGN_OR_RETURN(engine::TextAssets assets, engine::load_text_assets(*model));
   QINFER_ASSIGN_OR_RETURN(const chat::ChatTemplate* tmpl,
                           engine::require_chat_template(assets, *model));
@@ -229,6 +233,9 @@ void add_chat_command(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(int64_t{2}, int64_t{1} << 30));
   add_sampling_flags(*cmd, options->sampling);
+  cmd->add_option("--dtype", options->dtype,
+                  "Convert a Hugging Face model's matrices at load: f32, f16, bf16, q8_0, "
+                  "q4_0, q4_k, q5_k, q6_k");
   cmd->add_option("-t,--threads", options->threads, "Threads (0 = one per core)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--chunk", options->chunk, "Prompt tokens per forward call")

@@ -12,6 +12,7 @@
 #include "engine/text_assets.h"
 #include "engine/text_session.h"
 #include "kernels/dispatch.h"
+#include "model/convert_weights.h"
 #include "model/model.h"
 
 namespace qinfer::cli {
@@ -82,7 +83,9 @@ Status run_text(const TextRunOptions& options, const TextRunCommon& common) {
   interrupt.begin_generation();  // Ctrl-C from here on stops the run (and prints statistics)
 
   const auto load_start = std::chrono::steady_clock::now();
-  QINFER_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, load_model(common.model));
+  QINFER_ASSIGN_OR_RETURN(std::optional<DType> dtype, parse_weight_dtype(common.dtype));
+  QINFER_ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
+                          load_model_as(common.model, dtype, common.threads));
   QINFER_ASSIGN_OR_RETURN(engine::TextAssets assets, engine::load_text_assets(*model));
   const double load_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start)

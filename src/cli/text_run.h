@@ -42,6 +42,7 @@ struct TextRunCommon {
   int threads = 0;
   int64_t chunk = 512;
   bool verbose = false;
+  std::string dtype;  // --dtype: convert matrices at load (empty: as stored)
 };
 
 // Adds -p and the text-only flags to `run`; returns the -p option (for excludes()).

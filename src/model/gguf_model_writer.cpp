@@ -100,45 +100,19 @@ std::string gguf_size_label(uint64_t parameters) {
   return fmt::format("{:.{}f}{}", scaled, fix, suffix);
 }
 
-Status write_gguf_model(const Qwen3Config& config, uint64_t seed, DType dtype,
-                        const std::string& tokenizer_dir, const std::string& out_path,
-                        const GgufModelWriteOptions& options) {
-  QINFER_ASSIGN_OR_RETURN(uint32_t file_type, gguf_file_type(dtype));
-  std::string config_json = options.config_json.empty()
-                                ? hf_config_json(config, torch_dtype_name(dtype))
-                                : options.config_json;
-  std::string generation_json = options.generation_config_json.empty()
-                                    ? generation_config_json(qwen3_default_generation_config())
-                                    : options.generation_config_json;
+Status add_qwen3_gguf_metadata(GgufWriter& writer, const Qwen3Config& config,
+                               const Qwen3GgufMetadata& metadata) {
   QINFER_ASSIGN_OR_RETURN(
       GgufTokenizerMetadata tokenizer,
-      build_gguf_tokenizer_metadata(tokenizer_dir, config_json, config.vocab_size));
-
-  // Tensors: the checkpoint's, renamed; 1-D ones F32 as the converter keeps them.
-  struct Planned {
-    TensorSpec spec;
-    DType stored;
-  };
-  std::vector<Planned> planned;
-  uint64_t parameters = 0;
-  for (auto& spec : qwen3_tensor_specs(config)) {
-    DType stored = spec.shape.size() <= 1 ? DType::F32 : dtype;
-    uint64_t elements = 1;
-    for (int64_t d : spec.shape) elements *= static_cast<uint64_t>(d);
-    parameters += elements;
-    planned.push_back({std::move(spec), stored});
-  }
-
-  GgufWriter writer;
+      build_gguf_tokenizer_metadata(metadata.tokenizer_dir, metadata.config_json,
+                                    config.vocab_size));
   // Key order of convert_hf_to_gguf.py: architecture (GGUFWriter's constructor), general.* from
   // prepare_metadata, qwen3.* from set_gguf_parameters, quantization version, then the vocab.
   writer.add_string("general.architecture", "qwen3");
   writer.add_string("general.type", "model");
-  QINFER_RETURN_IF_ERROR(add_sampling_metadata(writer, generation_json));
-  std::string name = options.name.empty() ? std::filesystem::path(out_path).stem().string()
-                                          : options.name;
-  writer.add_string("general.name", name);
-  writer.add_string("general.size_label", gguf_size_label(parameters));
+  QINFER_RETURN_IF_ERROR(add_sampling_metadata(writer, metadata.generation_config_json));
+  writer.add_string("general.name", metadata.name);
+  writer.add_string("general.size_label", gguf_size_label(metadata.parameters));
   writer.add_uint32("qwen3.block_count", static_cast<uint32_t>(config.num_hidden_layers));
   writer.add_uint32("qwen3.context_length", static_cast<uint32_t>(config.max_position_embeddings));
   writer.add_uint32("qwen3.embedding_length", static_cast<uint32_t>(config.hidden_size));
@@ -157,10 +131,44 @@ Status write_gguf_model(const Qwen3Config& config, uint64_t seed, DType dtype,
                      static_cast<float>(config.rms_norm_eps));
   writer.add_uint32("qwen3.attention.key_length", static_cast<uint32_t>(config.head_dim));
   writer.add_uint32("qwen3.attention.value_length", static_cast<uint32_t>(config.head_dim));
-  writer.add_uint32("general.file_type", file_type);
+  writer.add_uint32("general.file_type", metadata.file_type);
   writer.add_uint32("general.quantization_version", kGgmlQuantVersion);
   add_gguf_tokenizer_metadata(writer, tokenizer);
-  tokenizer = GgufTokenizerMetadata();  // written into the writer's buffer; free the copies
+  return ok_status();
+}
+
+Status write_gguf_model(const Qwen3Config& config, uint64_t seed, DType dtype,
+                        const std::string& tokenizer_dir, const std::string& out_path,
+                        const GgufModelWriteOptions& options) {
+  Qwen3GgufMetadata metadata;
+  QINFER_ASSIGN_OR_RETURN(metadata.file_type, gguf_file_type(dtype));
+  metadata.config_json = options.config_json.empty()
+                             ? hf_config_json(config, torch_dtype_name(dtype))
+                             : options.config_json;
+  metadata.generation_config_json =
+      options.generation_config_json.empty()
+          ? generation_config_json(qwen3_default_generation_config())
+          : options.generation_config_json;
+  metadata.tokenizer_dir = tokenizer_dir;
+  metadata.name = options.name.empty() ? std::filesystem::path(out_path).stem().string()
+                                       : options.name;
+
+  // Tensors: the checkpoint's, renamed; 1-D ones F32 as the converter keeps them.
+  struct Planned {
+    TensorSpec spec;
+    DType stored;
+  };
+  std::vector<Planned> planned;
+  for (auto& spec : qwen3_tensor_specs(config)) {
+    DType stored = spec.shape.size() <= 1 ? DType::F32 : dtype;
+    uint64_t elements = 1;
+    for (int64_t d : spec.shape) elements *= static_cast<uint64_t>(d);
+    metadata.parameters += elements;
+    planned.push_back({std::move(spec), stored});
+  }
+
+  GgufWriter writer;
+  QINFER_RETURN_IF_ERROR(add_qwen3_gguf_metadata(writer, config, metadata));
 
   for (const auto& p : planned) {
     auto gguf_name = gguf_name_from_hf(p.spec.name);

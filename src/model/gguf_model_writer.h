@@ -31,6 +31,24 @@ Expected<uint32_t> gguf_file_type(DType dtype);
 // The converter's general.size_label ("596M", "14B") for a parameter count.
 std::string gguf_size_label(uint64_t parameters);
 
+class GgufWriter;
+
+// What the metadata of a Qwen3 GGUF is made of, besides the config.
+struct Qwen3GgufMetadata {
+  std::string name;                    // general.name
+  std::string config_json;             // config.json's text (special token ids for the vocab)
+  std::string generation_config_json;  // empty: no general.sampling.* keys
+  std::string tokenizer_dir;           // holds tokenizer.json and tokenizer_config.json
+  uint64_t parameters = 0;             // element count of all tensors, for general.size_label
+  uint32_t file_type = 0;              // general.file_type (llama.cpp's LLAMA_FTYPE)
+};
+
+// Adds the key/values convert_hf_to_gguf.py writes for a Qwen3 checkpoint, in its order
+// (general.*, qwen3.*, file type, quantization version, tokenizer.*). Shared by mkmodel and
+// `qinfer quantize` of a Hugging Face directory.
+Status add_qwen3_gguf_metadata(GgufWriter& writer, const Qwen3Config& config,
+                               const Qwen3GgufMetadata& metadata);
+
 // Writes `out_path`. `dtype` is F32, F16 or BF16; tokenizer files come from `tokenizer_dir`.
 Status write_gguf_model(const Qwen3Config& config, uint64_t seed, DType dtype,
                         const std::string& tokenizer_dir, const std::string& out_path,

@@ -92,6 +92,9 @@ class GgufFile {
   const GgufTensorInfo* find_tensor(std::string_view name) const;
   TensorView view(const GgufTensorInfo& info) const;
 
+  // The mapping the views point into (empty after release_file()).
+  const MappedFile& mapping() const { return file_; }
+
   // Gives the mapping to a longer-lived owner (e.g. Model::files); views stay valid because the
   // mapping's address does not change when the MappedFile object moves.
   MappedFile release_file() { return std::move(file_); }

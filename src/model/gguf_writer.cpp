@@ -80,6 +80,27 @@ void GgufWriter::add_int32_array(std::string_view key, const std::vector<int32_t
   for (int32_t v : values) append(kv_bytes_, v);
 }
 
+void GgufWriter::add_value(std::string_view key, const GgufValue& value) {
+  put_key(key, value.type);
+  if (value.type == GgufType::kString) {
+    append_string(kv_bytes_, value.string);
+  } else if (value.type == GgufType::kArray) {
+    append<uint32_t>(kv_bytes_, static_cast<uint32_t>(value.array_type));
+    append<uint64_t>(kv_bytes_, value.array_count);
+    if (value.array_type == GgufType::kString) {
+      for (std::string_view s : value.array_strings) append_string(kv_bytes_, s);
+    } else {
+      kv_bytes_.append(reinterpret_cast<const char*>(value.array_data),
+                       value.array_count * gguf_scalar_size(value.array_type));
+    }
+  } else {
+    // `raw` holds the scalar's little-endian bytes; the low gguf_scalar_size() of them.
+    char bytes[sizeof value.raw];
+    std::memcpy(bytes, &value.raw, sizeof bytes);
+    kv_bytes_.append(bytes, gguf_scalar_size(value.type));
+  }
+}
+
 void GgufWriter::add_tensor_info(std::string_view name, const std::vector<int64_t>& shape,
                                  DType dtype) {
   tensors_.push_back(PendingTensor{std::string(name), shape, dtype, 0, 0});

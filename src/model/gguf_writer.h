@@ -36,6 +36,9 @@ class GgufWriter {
   void add_string(std::string_view key, std::string_view value);
   void add_string_array(std::string_view key, const std::vector<std::string>& values);
   void add_int32_array(std::string_view key, const std::vector<int32_t>& values);
+  // Copies a value as a GgufFile read it (any type; arrays of arrays do not occur there), for
+  // tools that rewrite a GGUF's tensors and keep its metadata (qinfer quantize).
+  void add_value(std::string_view key, const GgufValue& value);
 
   // Declares the next tensor; `shape` is outermost first (as TensorView), reversed on disk.
   void add_tensor_info(std::string_view name, const std::vector<int64_t>& shape, DType dtype);
