@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
       qinfer::cli::add_run_command,
       qinfer::cli::add_template_command,
       qinfer::cli::add_chat_command,
+      qinfer::cli::add_bench_command,
       qinfer::cli::add_quantize_command,
   };
   for (auto registrar : registrars) registrar(app, exit_code);
