@@ -2,8 +2,12 @@
 // Rapids, Zen 4 and later). It runs the avx2 kernels' layout with VNNI's exact int8/int16 dot
 // products (no saturating i16 step, one instruction instead of two) on 256-bit vectors and the
 // 32 vector registers, which let prefill share each decoded weight block among 4 activation rows.
+// Decode (Q8_0 and Q6_K with 1-3 activation rows, BF16 with 1) runs 512-bit kernels that pack
+// two weight rows per vector (quant_matmul_avx512.inc, matmul_float_avx512.inc).
 // vdpbf16ps is not used: it would round x to bf16, far outside the 1e-5 float contract.
 #include <immintrin.h>
+
+#include <cstddef>
 
 #include "kernels/quant_act.h"
 #include "kernels/ref/ref_kernels.h"
@@ -26,6 +30,17 @@ constexpr int kPrefillRows = 4;  // with 32 vector registers
 #include "kernels/x86/quant_act_x86.inc"
 #include "kernels/x86/quant_matmul_x86.inc"
 #include "kernels/x86/matmul_float_x86.inc"
+// GCC 12 flags the _mm512_undefined_* operands inside its own zmm intrinsics (cast, convert,
+// gather) as maybe-uninitialized: a known false positive of the header, not of this code.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include "kernels/x86/quant_matmul_avx512.inc"
+#include "kernels/x86/matmul_float_avx512.inc"
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 #include "kernels/x86/attention_x86.inc"
 
 }  // namespace
@@ -33,9 +48,9 @@ constexpr int kPrefillRows = 4;  // with 32 vector registers
 const KernelTable& avx512_kernel_table() {
   static const KernelTable table = {
       .name = "avx512",
-      .matmul = matmul_float_simd,
+      .matmul = matmul_float_avx512,
       .quantize_act = quantize_act_simd,
-      .matmul_quant = matmul_quant_simd,
+      .matmul_quant = matmul_quant_avx512,
       .to_f32 = ref_to_f32,
       .rmsnorm = ref_rmsnorm,
       .rope_neox = ref_rope_neox,
