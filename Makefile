@@ -63,6 +63,10 @@ test-arm:
 	  echo "== unit tests on emulated aarch64 -cpu $$cpu (gtest filter $$filter) =="; \
 	  (cd $(ARM_BUILD) && QEMU_CPU=$$cpu GTEST_FILTER="$$filter" ctest --output-on-failure) || exit 1; \
 	done
+	@# -cpu max runs SVE at 512 bits; Graviton4 has 128-bit and Graviton3 256-bit vectors.
+	@for vl in 128 256; do echo "== kernels at SVE $$vl-bit =="; \
+	  (cd $(ARM_BUILD) && QEMU_CPU=max,sve$$vl=on ctest -R '^kernels$$' --output-on-failure) || exit 1; \
+	done
 
 test-reference:
 	QINFER_BIN=$(abspath $(BUILD))/qinfer $(PYTHON) -m pytest -q tests/reference

@@ -25,6 +25,8 @@ For each model, in this order and in the same run:
                 it is slow. Its pp/tg sizes are printed with its numbers.
 Prompts are random token ids everywhere: no tokenizer time in any number.
 
+With --out the file is rewritten, keeping only its "## Quality" section (bench/quality.py's).
+
 Ratios in the table are computed from numbers of this one run. The machine's load average at
 the start and end is printed: other processes running at the same time make every number
 noisy, and the ratios within one run are the meaningful part.
@@ -261,6 +263,20 @@ def report(rows, memory, args, load_before, load_after, llama):
     return "\n".join(out) + "\n"
 
 
+def kept_sections(path):
+    """The '## Quality' section (bench/quality.py's) of an existing results file, to keep."""
+    path = pathlib.Path(path)
+    if not path.exists():
+        return ""
+    lines = path.read_text().splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == "## Quality"), None)
+    if start is None:
+        return ""
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith(("# ", "## "))),
+               len(lines))
+    return "\n" + "".join(lines[start:end]).rstrip("\n") + "\n"
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--hf-worker":
         hf_dir, dtype_name, threads, n_prompt, n_gen, reps = sys.argv[2:8]
@@ -311,7 +327,7 @@ def main():
         pathlib.Path(args.out).write_text(
             f"# Benchmark results ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})\n\n"
             f"Made by `{env + ' ' if env else ''}bench/compare.py {' '.join(sys.argv[1:])}`"
-            f"{build_info(rows)}.\n\n" + text)
+            f"{build_info(rows)}.\n\n" + text + kept_sections(args.out))
     return 0
 
 
