@@ -9,16 +9,10 @@
 #include "kernels/dispatch.h"
 #include "kernels/ops.h"
 #include "kernels/rope_table.h"
+#include "kernel_test_util.h"
 
 namespace qinfer {
 namespace {
-
-std::vector<float> random_vector(size_t n, std::mt19937& rng, float stddev = 1.0f) {
-  std::normal_distribution<float> dist(0.0f, stddev);
-  std::vector<float> v(n);
-  for (float& value : v) value = dist(rng);
-  return v;
-}
 
 // Relative closeness for f32 results of short f32 computations.
 void expect_close(float actual, double expect, double rel, const char* what, int64_t at) {

@@ -13,16 +13,10 @@
 #include "kernels/dispatch.h"
 #include "kernels/ref/ref_kernels.h"
 #include "tensor/dtype.h"
+#include "kernel_test_util.h"
 
 namespace qinfer {
 namespace {
-
-std::vector<float> random_vector(size_t n, std::mt19937& rng, float stddev = 1.0f) {
-  std::normal_distribution<float> dist(0.0f, stddev);
-  std::vector<float> v(n);
-  for (float& value : v) value = dist(rng);
-  return v;
-}
 
 // W [N, K] in dtype as raw bytes, plus its exact values.
 std::vector<std::byte> random_float_weights(DType dtype, int64_t N, int64_t K, std::mt19937& rng,

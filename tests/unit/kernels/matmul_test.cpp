@@ -13,6 +13,7 @@
 #include "kernels/ops.h"
 #include "kernels/ref/ref_kernels.h"
 #include "tensor/dtype.h"
+#include "kernel_test_util.h"
 
 namespace qinfer {
 namespace {
@@ -42,13 +43,6 @@ TestWeight make_weight(DType dtype, int64_t N, int64_t K, std::mt19937& rng) {
                                     : reinterpret_cast<const std::byte*>(w.half.data());
   w.view.nbytes = static_cast<uint64_t>(N * K) * (dtype == DType::F32 ? 4 : 2);
   return w;
-}
-
-std::vector<float> random_vector(size_t n, std::mt19937& rng) {
-  std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float& value : v) value = dist(rng);
-  return v;
 }
 
 class MatmulTest : public ::testing::TestWithParam<DType> {};

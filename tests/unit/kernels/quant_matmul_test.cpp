@@ -18,6 +18,7 @@
 #include "kernels/ref/ref_kernels.h"
 #include "tensor/quant_blocks.h"
 #include "tensor/quantize.h"
+#include "kernel_test_util.h"
 
 namespace qinfer {
 namespace {
@@ -25,13 +26,6 @@ namespace {
 constexpr DType kQuantTypes[] = {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q5_K, DType::Q6_K};
 
 int64_t block_elements(DType dtype) { return dtype_info(dtype).block_elements; }
-
-std::vector<float> random_vector(size_t n, std::mt19937& rng, float stddev = 1.0f) {
-  std::normal_distribution<float> dist(0.0f, stddev);
-  std::vector<float> v(n);
-  for (float& value : v) value = dist(rng);
-  return v;
-}
 
 // An f16 scale in [2^-12, 2^-4), random mantissa: normal, never inf/NaN.
 uint16_t random_scale(std::mt19937& rng) {

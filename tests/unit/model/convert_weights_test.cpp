@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tensor/quantize.h"
+#include "model_test_files.h"
 
 namespace qinfer {
 namespace {
@@ -25,12 +26,7 @@ struct Fixture {
     std::mt19937 rng(seed);
     std::normal_distribution<float> dist(0.0f, 1.0f);
     for (float& v : data) v = dist(rng);
-    TensorView view;
-    view.dtype = DType::F32;
-    view.shape = std::move(shape);
-    view.data = reinterpret_cast<const std::byte*>(data.data());
-    view.nbytes = static_cast<uint64_t>(n) * 4;
-    return view;
+    return testing::f32_view(std::move(shape), data);
   }
 
   // One layer, hidden `h`, FFN `f`, vocabulary 8; lm_head tied unless `untied`.

@@ -4,15 +4,21 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "base/thread_pool.h"
 #include "model/config.h"
+#include "model/qwen3.h"
 #include "model/random_init.h"
 #include "model/safetensors_writer.h"
+#include "tensor/tensor_view.h"
 
 namespace qinfer::testing {
 
@@ -42,6 +48,38 @@ inline void write_file(const std::string& path, const std::string& bytes) {
 inline std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// An F32 view of `data` (which must outlive it) with the given shape.
+inline TensorView f32_view(std::vector<int64_t> shape, const std::vector<float>& data) {
+  TensorView view;
+  view.dtype = DType::F32;
+  view.shape = std::move(shape);
+  view.data = reinterpret_cast<const std::byte*>(data.data());
+  view.nbytes = static_cast<uint64_t>(data.size()) * 4;
+  return view;
+}
+
+// Logits at every position of `ids`, fed to a fresh forward pass `chunk` tokens at a time on
+// `threads` threads.
+inline std::vector<float> all_logits(const Qwen3Config& config, const ModelWeights& weights,
+                                     const std::vector<int32_t>& ids, int64_t chunk, int threads) {
+  ThreadPool pool(threads);
+  ForwardOptions options{.max_chunk_tokens = chunk, .max_positions = 64, .all_logits = true};
+  auto forward = Qwen3Forward::create(config, weights, pool, options);
+  EXPECT_TRUE(forward.ok()) << forward.error().message;
+  if (!forward.ok()) return {};
+  KvCache cache = (*forward)->make_cache();
+  std::vector<float> out;
+  for (size_t begin = 0; begin < ids.size(); begin += static_cast<size_t>(chunk)) {
+    const size_t count = std::min(static_cast<size_t>(chunk), ids.size() - begin);
+    auto logits = (*forward)->forward(std::span<const int32_t>(ids).subspan(begin, count), cache,
+                                      LogitsFor::kAllPositions);
+    EXPECT_TRUE(logits.ok()) << logits.error().message;
+    out.insert(out.end(), logits->begin(), logits->end());
+  }
+  EXPECT_EQ(cache.length(), static_cast<int64_t>(ids.size()));
+  return out;
 }
 
 // A very small Qwen3 (vocab 32, hidden 8, 1 layer, 2 q heads, 1 kv head, head_dim 4).

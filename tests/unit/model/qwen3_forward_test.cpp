@@ -9,6 +9,8 @@
 #include <random>
 #include <vector>
 
+#include "model_test_files.h"
+
 namespace qinfer {
 namespace {
 
@@ -39,12 +41,7 @@ struct SmallModel {
     std::normal_distribution<float> dist(mean, stddev);
     std::vector<float>& data = storage.emplace_back(static_cast<size_t>(n));
     for (float& v : data) v = dist(rng);
-    TensorView view;
-    view.dtype = DType::F32;
-    view.shape = std::move(shape);
-    view.data = reinterpret_cast<const std::byte*>(data.data());
-    view.nbytes = static_cast<uint64_t>(n) * 4;
-    return view;
+    return testing::f32_view(std::move(shape), data);
   }
 
   SmallModel() {
@@ -71,34 +68,17 @@ struct SmallModel {
   }
 };
 
-std::vector<float> all_logits(SmallModel& model, const std::vector<int32_t>& ids, int64_t chunk,
-                              int threads) {
-  ThreadPool pool(threads);
-  ForwardOptions options{.max_chunk_tokens = chunk, .max_positions = 64, .all_logits = true};
-  auto forward = Qwen3Forward::create(model.config, model.weights, pool, options);
-  EXPECT_TRUE(forward.ok()) << forward.error().message;
-  KvCache cache = (*forward)->make_cache();
-  std::vector<float> out;
-  for (size_t begin = 0; begin < ids.size(); begin += static_cast<size_t>(chunk)) {
-    const size_t count = std::min(static_cast<size_t>(chunk), ids.size() - begin);
-    auto logits = (*forward)->forward(std::span<const int32_t>(ids).subspan(begin, count), cache,
-                                      LogitsFor::kAllPositions);
-    EXPECT_TRUE(logits.ok()) << logits.error().message;
-    out.insert(out.end(), logits->begin(), logits->end());
-  }
-  EXPECT_EQ(cache.length(), static_cast<int64_t>(ids.size()));
-  return out;
-}
+using testing::all_logits;
 
 TEST(Qwen3Forward, ChunkedAndCachedDecodingEqualOnePassOnAnyThreadCount) {
   SmallModel model;
   std::vector<int32_t> ids;
   for (int i = 0; i < 37; ++i) ids.push_back((i * 17 + 3) % 53);
-  const std::vector<float> one_pass = all_logits(model, ids, 64, 2);
+  const std::vector<float> one_pass = all_logits(model.config, model.weights, ids, 64, 2);
   ASSERT_EQ(one_pass.size(), ids.size() * 53);
-  EXPECT_EQ(all_logits(model, ids, 1, 2), one_pass);
-  EXPECT_EQ(all_logits(model, ids, 5, 1), one_pass);
-  EXPECT_EQ(all_logits(model, ids, 64, 1), one_pass);
+  EXPECT_EQ(all_logits(model.config, model.weights, ids, 1, 2), one_pass);
+  EXPECT_EQ(all_logits(model.config, model.weights, ids, 5, 1), one_pass);
+  EXPECT_EQ(all_logits(model.config, model.weights, ids, 64, 1), one_pass);
   // Logits depend on the context: the same token at two positions differs.
   EXPECT_NE(std::vector<float>(one_pass.begin(), one_pass.begin() + 53),
             std::vector<float>(one_pass.begin() + 53 * 3, one_pass.begin() + 53 * 4));
@@ -107,7 +87,7 @@ TEST(Qwen3Forward, ChunkedAndCachedDecodingEqualOnePassOnAnyThreadCount) {
 TEST(Qwen3Forward, LastPositionIsLastRowAndTruncateRewinds) {
   SmallModel model;
   const std::vector<int32_t> ids = {1, 5, 9, 2, 44};
-  const std::vector<float> full = all_logits(model, ids, 64, 2);
+  const std::vector<float> full = all_logits(model.config, model.weights, ids, 64, 2);
   ThreadPool pool(2);
   auto forward = Qwen3Forward::create(model.config, model.weights, pool, {.max_chunk_tokens = 8, .max_positions = 16});
   ASSERT_TRUE(forward.ok());

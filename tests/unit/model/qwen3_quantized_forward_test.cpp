@@ -12,6 +12,7 @@
 
 #include "model/qwen3.h"
 #include "tensor/quantize.h"
+#include "model_test_files.h"
 
 namespace qinfer {
 namespace {
@@ -52,8 +53,7 @@ struct QuantModel {
       dequantize_row(dtype, q.data() + r * row_size, cols, f.data() + r * cols);
     }
     TensorView qv{dtype, {rows, cols}, q.data(), q.size()};
-    TensorView fv{DType::F32, {rows, cols}, reinterpret_cast<const std::byte*>(f.data()),
-                  f.size() * sizeof(float)};
+    TensorView fv = testing::f32_view({rows, cols}, f);
     if (q_layer != nullptr) {
       q_layer->*layer_field = qv;
       f_layer->*layer_field = fv;
@@ -67,8 +67,7 @@ struct QuantModel {
     std::normal_distribution<float> dist(1.0f, 0.2f);
     std::vector<float>& data = floats.emplace_back(static_cast<size_t>(n));
     for (float& v : data) v = dist(rng);
-    return TensorView{DType::F32, {n}, reinterpret_cast<const std::byte*>(data.data()),
-                      data.size() * sizeof(float)};
+    return testing::f32_view({n}, data);
   }
 
   QuantModel() {
@@ -98,24 +97,7 @@ struct QuantModel {
   }
 };
 
-std::vector<float> all_logits(const Qwen3Config& config, const ModelWeights& weights,
-                              const std::vector<int32_t>& ids, int64_t chunk, int threads) {
-  ThreadPool pool(threads);
-  ForwardOptions options{.max_chunk_tokens = chunk, .max_positions = 64, .all_logits = true};
-  auto forward = Qwen3Forward::create(config, weights, pool, options);
-  EXPECT_TRUE(forward.ok()) << forward.error().message;
-  if (!forward.ok()) return {};
-  KvCache cache = (*forward)->make_cache();
-  std::vector<float> out;
-  for (size_t begin = 0; begin < ids.size(); begin += static_cast<size_t>(chunk)) {
-    const size_t count = std::min(static_cast<size_t>(chunk), ids.size() - begin);
-    auto logits = (*forward)->forward(std::span<const int32_t>(ids).subspan(begin, count), cache,
-                                      LogitsFor::kAllPositions);
-    EXPECT_TRUE(logits.ok()) << logits.error().message;
-    out.insert(out.end(), logits->begin(), logits->end());
-  }
-  return out;
-}
+using testing::all_logits;
 
 TEST(Qwen3QuantizedForward, CachedChunkedAndThreadedDecodingAreBitIdentical) {
   QuantModel model;
