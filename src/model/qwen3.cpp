@@ -16,6 +16,7 @@
 #include "model/qwen3.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -61,8 +62,8 @@ Expected<std::unique_ptr<Qwen3Forward>> Qwen3Forward::create(const Qwen3Config& 
                       "with long-context support)", config.rope_scaling.rope_type);
   }
   if (config.head_dim % 2 != 0) return make_error("head_dim {} must be even for RoPE", config.head_dim);
-  if (options.max_chunk_tokens <= 0 || options.max_positions <= 0) {
-    return make_error("max_chunk_tokens and max_positions must be positive");
+  if (options.max_chunk_tokens <= 0 || options.max_positions <= 0 || options.max_sequences <= 0) {
+    return make_error("max_chunk_tokens, max_positions and max_sequences must be positive");
   }
   if (static_cast<int64_t>(weights.layers.size()) != config.num_hidden_layers) {
     return make_error("weights have {} layers, config says {}", weights.layers.size(),
@@ -103,41 +104,54 @@ Qwen3Forward::Qwen3Forward(const Qwen3Config& config, const ModelWeights& weight
   x_.resize(static_cast<size_t>(T * H));
   xn_.resize(static_cast<size_t>(T * H));
   q_.resize(static_cast<size_t>(T * config.q_dim()));
+  k_.resize(static_cast<size_t>(T * config.kv_dim()));
+  v_.resize(static_cast<size_t>(T * config.kv_dim()));
   attn_.resize(static_cast<size_t>(T * config.q_dim()));
   gate_.resize(static_cast<size_t>(T * I));
   up_.resize(static_cast<size_t>(T * I));
-  logits_.resize(static_cast<size_t>((options.all_logits ? T : 1) * V));
+  const int64_t logit_rows =
+      options.all_logits ? T : std::min(T, std::max<int64_t>(1, options.max_sequences));
+  logits_.resize(static_cast<size_t>(logit_rows * V));
 }
 
-void Qwen3Forward::attention_block(const LayerWeights& layer, int64_t layer_index, int64_t T,
-                                   KvCache& cache) {
+void Qwen3Forward::attention_block(const LayerWeights& layer, int64_t layer_index,
+                                   std::span<const SequenceChunk> chunks, int64_t T) {
   const KernelTable& k = kernels();
   const int64_t H = config_.hidden_size, D = config_.head_dim;
   const int64_t Hq = config_.num_attention_heads, Hkv = config_.num_key_value_heads;
+  const int64_t kv_dim = config_.kv_dim();
   const float eps = static_cast<float>(config_.rms_norm_eps);
-  const int64_t first = cache.length();
-  // The cache rows of the new positions are laid out exactly as a [T, Hkv*D] matmul output.
-  float* new_keys = cache.keys(layer_index) + first * cache.row_floats();
-  float* new_values = cache.values(layer_index) + first * cache.row_floats();
 
   k.rmsnorm(x_.data(), layer.input_layernorm.as<float>(), T, H, eps, xn_.data());
   const MatmulOutput qkv[] = {{&layer.q_proj, q_.data()},
-                              {&layer.k_proj, new_keys},
-                              {&layer.v_proj, new_values}};
+                              {&layer.k_proj, k_.data()},
+                              {&layer.v_proj, v_.data()}};
   matmul(pool_, kernel_scratch_, xn_.data(), T, H, qkv);
 
   // Qwen3's per-head RMSNorm of queries and keys (each D-vector normalized on its own), then
-  // RoPE at each row's absolute position.
+  // RoPE at each row's absolute position in its own sequence.
   k.rmsnorm(q_.data(), layer.q_norm.as<float>(), T * Hq, D, eps, q_.data());
-  k.rmsnorm(new_keys, layer.k_norm.as<float>(), T * Hkv, D, eps, new_keys);
-  for (int64_t t = 0; t < T; ++t) {
-    const int64_t position = first + t;
-    k.rope_neox(q_.data() + t * Hq * D, Hq, D, rope_.cos_row(position), rope_.sin_row(position));
-    k.rope_neox(new_keys + t * Hkv * D, Hkv, D, rope_.cos_row(position), rope_.sin_row(position));
+  k.rmsnorm(k_.data(), layer.k_norm.as<float>(), T * Hkv, D, eps, k_.data());
+  int64_t row = 0;
+  for (const SequenceChunk& chunk : chunks) {
+    const int64_t first = chunk.cache->length();
+    const int64_t n = static_cast<int64_t>(chunk.tokens.size());
+    for (int64_t t = 0; t < n; ++t) {
+      const int64_t position = first + t;
+      k.rope_neox(q_.data() + (row + t) * Hq * D, Hq, D, rope_.cos_row(position),
+                  rope_.sin_row(position));
+      k.rope_neox(k_.data() + (row + t) * kv_dim, Hkv, D, rope_.cos_row(position),
+                  rope_.sin_row(position));
+    }
+    // The new positions' cache rows are laid out exactly as these [n, Hkv*D] rows.
+    const size_t bytes = static_cast<size_t>(n * kv_dim) * sizeof(float);
+    std::memcpy(chunk.cache->keys(layer_index) + first * kv_dim, k_.data() + row * kv_dim, bytes);
+    std::memcpy(chunk.cache->values(layer_index) + first * kv_dim, v_.data() + row * kv_dim, bytes);
+    attention_causal_gqa(pool_, kernel_scratch_, q_.data() + row * Hq * D, n, first,
+                         chunk.cache->keys(layer_index), chunk.cache->values(layer_index), Hq,
+                         Hkv, D, attn_.data() + row * Hq * D);
+    row += n;
   }
-
-  attention_causal_gqa(pool_, kernel_scratch_, q_.data(), T, first, cache.keys(layer_index),
-                       cache.values(layer_index), Hq, Hkv, D, attn_.data());
 
   const MatmulOutput o[] = {{&layer.o_proj, xn_.data()}};
   matmul(pool_, kernel_scratch_, attn_.data(), T, config_.q_dim(), o);
@@ -163,47 +177,100 @@ void Qwen3Forward::mlp_block(const LayerWeights& layer, int64_t T) {
 
 Expected<std::span<const float>> Qwen3Forward::forward(std::span<const int32_t> tokens,
                                                        KvCache& cache, LogitsFor which) {
-  const int64_t T = static_cast<int64_t>(tokens.size());
+  const SequenceChunk chunk{tokens, &cache, which};
+  return forward_batch(std::span<const SequenceChunk>(&chunk, 1));
+}
+
+Status Qwen3Forward::check_batch(std::span<const SequenceChunk> chunks, int64_t* total_tokens,
+                                 int64_t* logit_rows) const {
+  const int64_t V = config_.vocab_size;
+  if (chunks.empty()) return make_error("forward: no sequences");
+  if (static_cast<int64_t>(chunks.size()) > options_.max_sequences) {
+    return make_error("forward: {} sequences exceed the batch limit {}", chunks.size(),
+                      options_.max_sequences);
+  }
+  *total_tokens = 0;
+  *logit_rows = 0;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const SequenceChunk& chunk = chunks[i];
+    const int64_t n = static_cast<int64_t>(chunk.tokens.size());
+    if (n == 0) return make_error("forward: sequence {} has no tokens", i);
+    if (chunk.cache == nullptr) return make_error("forward: sequence {} has no cache", i);
+    for (size_t j = 0; j < i; ++j) {
+      if (chunks[j].cache == chunk.cache) {
+        return make_error("forward: sequences {} and {} share a cache", j, i);
+      }
+    }
+    const int64_t context = std::min(chunk.cache->max_positions(), options_.max_positions);
+    if (chunk.cache->length() + n > context) {
+      return make_error("forward: {} + {} positions exceed the context of {}",
+                        chunk.cache->length(), n, context);
+    }
+    if (chunk.logits == LogitsFor::kAllPositions && !options_.all_logits) {
+      return make_error("forward: all-position logits need ForwardOptions::all_logits");
+    }
+    for (int32_t id : chunk.tokens) {
+      if (id < 0 || id >= V) {
+        return make_error("token id {} is outside the vocabulary [0, {})", id, V);
+      }
+    }
+    *total_tokens += n;
+    *logit_rows += chunk.logits == LogitsFor::kAllPositions ? n
+                   : chunk.logits == LogitsFor::kLastPosition ? 1 : 0;
+  }
+  if (*total_tokens > options_.max_chunk_tokens) {
+    return make_error("forward: {} tokens exceed the chunk size {}", *total_tokens,
+                      options_.max_chunk_tokens);
+  }
+  return ok_status();
+}
+
+Expected<std::span<const float>> Qwen3Forward::forward_batch(
+    std::span<const SequenceChunk> chunks) {
+  int64_t T = 0, logit_rows = 0;
+  QINFER_RETURN_IF_ERROR(check_batch(chunks, &T, &logit_rows));
   const int64_t H = config_.hidden_size, V = config_.vocab_size;
-  if (T == 0) return make_error("forward: no tokens");
-  if (T > options_.max_chunk_tokens) {
-    return make_error("forward: {} tokens exceed the chunk size {}", T, options_.max_chunk_tokens);
-  }
-  if (cache.length() + T > std::min(cache.max_positions(), options_.max_positions)) {
-    return make_error("forward: {} + {} positions exceed the context of {}", cache.length(), T,
-                      std::min(cache.max_positions(), options_.max_positions));
-  }
-  if (which == LogitsFor::kAllPositions && !options_.all_logits) {
-    return make_error("forward: all-position logits need ForwardOptions::all_logits");
-  }
-  for (int32_t id : tokens) {
-    if (id < 0 || id >= V) return make_error("token id {} is outside the vocabulary [0, {})", id, V);
-  }
 
   const KernelTable& k = kernels();
   const TensorView& embed = weights_.embed_tokens;
   const int64_t embed_row_bytes = static_cast<int64_t>(embed.nbytes) / embed.rows();
-  for (int64_t t = 0; t < T; ++t) {
-    k.to_f32(embed.data + tokens[static_cast<size_t>(t)] * embed_row_bytes, embed.dtype, H,
-             x_.data() + t * H);
+  int64_t row = 0;
+  for (const SequenceChunk& chunk : chunks) {
+    for (int32_t id : chunk.tokens) {
+      k.to_f32(embed.data + id * embed_row_bytes, embed.dtype, H, x_.data() + row * H);
+      ++row;
+    }
   }
 
   for (int64_t l = 0; l < config_.num_hidden_layers; ++l) {
     const LayerWeights& layer = weights_.layers[static_cast<size_t>(l)];
-    attention_block(layer, l, T, cache);
+    attention_block(layer, l, chunks, T);
     mlp_block(layer, T);
   }
-  cache.commit(T);
-  if (which == LogitsFor::kNone) return std::span<const float>();
+  for (const SequenceChunk& chunk : chunks) {
+    chunk.cache->commit(static_cast<int64_t>(chunk.tokens.size()));
+  }
+  if (logit_rows == 0) return std::span<const float>();
 
-  // Only the rows whose logits are wanted go through the final norm and lm_head.
-  const int64_t first_row = which == LogitsFor::kAllPositions ? 0 : T - 1;
-  const int64_t rows = T - first_row;
-  k.rmsnorm(x_.data() + first_row * H, weights_.norm.as<float>(), rows, H,
-            static_cast<float>(config_.rms_norm_eps), xn_.data());
+  // Only the rows whose logits are wanted go through the final norm and lm_head: gather them
+  // (in chunk order) into xn_, normalized.
+  const float eps = static_cast<float>(config_.rms_norm_eps);
+  int64_t out = 0;
+  row = 0;
+  for (const SequenceChunk& chunk : chunks) {
+    const int64_t n = static_cast<int64_t>(chunk.tokens.size());
+    const int64_t first = chunk.logits == LogitsFor::kAllPositions ? 0
+                          : chunk.logits == LogitsFor::kLastPosition ? n - 1 : n;
+    if (first < n) {
+      k.rmsnorm(x_.data() + (row + first) * H, weights_.norm.as<float>(), n - first, H, eps,
+                xn_.data() + out * H);
+      out += n - first;
+    }
+    row += n;
+  }
   const MatmulOutput head[] = {{&weights_.lm_head, logits_.data()}};
-  matmul(pool_, kernel_scratch_, xn_.data(), rows, H, head);
-  return std::span<const float>(logits_.data(), static_cast<size_t>(rows * V));
+  matmul(pool_, kernel_scratch_, xn_.data(), logit_rows, H, head);
+  return std::span<const float>(logits_.data(), static_cast<size_t>(logit_rows * V));
 }
 
 }  // namespace qinfer

@@ -1,6 +1,10 @@
-// The Qwen3 forward pass over T new positions of one sequence (prefill: T = prompt chunk;
-// decode: T = 1), reading and extending a KvCache. All buffers are allocated at create() for
-// the largest chunk, so a forward call allocates nothing.
+// The Qwen3 forward pass over new positions of one or several sequences at once (prefill: a
+// prompt chunk; decode: one token per running sequence; continuous batching: both mixed), each
+// reading and extending its own KvCache. The matmuls see all rows of the batch together (one
+// weight pass for every sequence); attention runs per sequence against its own cache. Every
+// kernel computes an output row from its input row alone, in a fixed order, so a sequence's
+// logits are bit-identical whether it runs alone or beside others. All buffers are allocated
+// at create() for the largest batch, so a forward call allocates nothing.
 #pragma once
 
 #include <cstdint>
@@ -22,10 +26,18 @@ struct ForwardOptions {
   int64_t max_chunk_tokens = 512;  // largest T one forward() call accepts
   int64_t max_positions = 4096;    // longest sequence (prompt + generated) any cache will hold
   bool all_logits = false;         // keep logits of every position of a chunk, not just the last
+  int64_t max_sequences = 1;       // most sequences one forward_batch() call may carry
 };
 
 // kNone: a prompt chunk that is not the last one needs no lm_head (V*H MACs per call saved).
 enum class LogitsFor { kNone, kLastPosition, kAllPositions };
+
+// New tokens of one sequence, run at positions [cache->length(), cache->length() + size).
+struct SequenceChunk {
+  std::span<const int32_t> tokens;
+  KvCache* cache = nullptr;
+  LogitsFor logits = LogitsFor::kLastPosition;
+};
 
 class Qwen3Forward {
  public:
@@ -46,14 +58,22 @@ class Qwen3Forward {
   Expected<std::span<const float>> forward(std::span<const int32_t> tokens, KvCache& cache,
                                            LogitsFor which);
 
+  // Runs several sequences in one pass (distinct caches; at most options.max_sequences chunks,
+  // options.max_chunk_tokens tokens in all). Returns the wanted logits rows in chunk order: T
+  // rows for kAllPositions, 1 for kLastPosition, none for kNone; [rows, V], valid until the
+  // next call. On error no cache has changed.
+  Expected<std::span<const float>> forward_batch(std::span<const SequenceChunk> chunks);
+
   const Qwen3Config& config() const { return config_; }
   const ForwardOptions& options() const { return options_; }
 
  private:
   Qwen3Forward(const Qwen3Config& config, const ModelWeights& weights, ThreadPool& pool,
                const ForwardOptions& options);
-  void attention_block(const LayerWeights& layer, int64_t layer_index, int64_t T,
-                       KvCache& cache);
+  Status check_batch(std::span<const SequenceChunk> chunks, int64_t* total_tokens,
+                     int64_t* logit_rows) const;
+  void attention_block(const LayerWeights& layer, int64_t layer_index,
+                       std::span<const SequenceChunk> chunks, int64_t T);
   void mlp_block(const LayerWeights& layer, int64_t T);
 
   Qwen3Config config_;
@@ -67,11 +87,13 @@ class Qwen3Forward {
   // model/weights.h):
   std::vector<float> x_;         // [T, H]      the residual stream
   std::vector<float> xn_;        // [T, H]      normalized input of a block / its output
-  std::vector<float> q_;         // [T, Hq, D]  queries (keys and values go straight to the cache)
+  std::vector<float> q_;         // [T, Hq, D]  queries
+  std::vector<float> k_;         // [T, Hkv, D] new keys, copied into each sequence's cache
+  std::vector<float> v_;         // [T, Hkv, D] new values, likewise
   std::vector<float> attn_;      // [T, Hq, D]  attention output, input of o_proj
   std::vector<float> gate_;      // [T, I]      gate_proj, then silu(gate) * up
   std::vector<float> up_;        // [T, I]
-  std::vector<float> logits_;    // [T or 1, V]
+  std::vector<float> logits_;    // [T (all_logits) or max_sequences, V]
 };
 
 }  // namespace qinfer

@@ -82,6 +82,76 @@ inline std::vector<float> all_logits(const Qwen3Config& config, const ModelWeigh
   return out;
 }
 
+// Runs three sequences through one forward pass each step, starting at different steps and
+// mixing prefill chunks with single decode tokens (as a continuous-batching server does), and
+// checks every logits row is bit-identical to the same sequence run alone.
+inline void expect_batched_equals_alone(const Qwen3Config& config, const ModelWeights& weights,
+                                        int threads) {
+  const int64_t V = config.vocab_size;
+  // Each sequence: a prompt, then decode tokens; `start` = the batch step its prompt joins.
+  struct Script {
+    std::vector<int32_t> prompt, decode;
+    int start;
+  };
+  std::vector<Script> scripts = {{{}, {}, 0}, {{}, {}, 0}, {{}, {}, 2}};
+  const int prompt_lengths[] = {7, 3, 5};
+  for (int s = 0; s < 3; ++s) {
+    for (int i = 0; i < prompt_lengths[s]; ++i) {
+      scripts[s].prompt.push_back(static_cast<int32_t>((i * 13 + s * 7 + 1) % V));
+    }
+    for (int i = 0; i < 4; ++i) {
+      scripts[s].decode.push_back(static_cast<int32_t>((i * 5 + s * 11 + 2) % V));
+    }
+  }
+  ThreadPool pool(threads);
+  ForwardOptions options{.max_chunk_tokens = 16, .max_positions = 32, .max_sequences = 3};
+  auto forward = Qwen3Forward::create(config, weights, pool, options);
+  ASSERT_TRUE(forward.ok()) << forward.error().message;
+
+  // Alone: prompt, then each decode token; the logits after each step.
+  std::vector<std::vector<std::vector<float>>> alone(3);
+  for (int s = 0; s < 3; ++s) {
+    KvCache cache = (*forward)->make_cache();
+    auto logits = (*forward)->forward(scripts[s].prompt, cache, LogitsFor::kLastPosition);
+    ASSERT_TRUE(logits.ok()) << logits.error().message;
+    alone[s].emplace_back(logits->begin(), logits->end());
+    for (int32_t id : scripts[s].decode) {
+      auto next = (*forward)->forward(std::span<const int32_t>(&id, 1), cache,
+                                      LogitsFor::kLastPosition);
+      ASSERT_TRUE(next.ok()) << next.error().message;
+      alone[s].emplace_back(next->begin(), next->end());
+    }
+  }
+
+  // Batched: at step k, sequence s runs its prompt if k == start, else decode token k-start-1.
+  std::vector<KvCache> caches;
+  for (int s = 0; s < 3; ++s) caches.push_back((*forward)->make_cache());
+  for (int step = 0; step < 7; ++step) {
+    std::vector<SequenceChunk> chunks;
+    std::vector<int> who;
+    for (int s = 0; s < 3; ++s) {
+      const int k = step - scripts[s].start;
+      if (k < 0 || k > static_cast<int>(scripts[s].decode.size())) continue;
+      std::span<const int32_t> tokens =
+          k == 0 ? std::span<const int32_t>(scripts[s].prompt)
+                 : std::span<const int32_t>(scripts[s].decode).subspan(static_cast<size_t>(k - 1), 1);
+      chunks.push_back({tokens, &caches[static_cast<size_t>(s)], LogitsFor::kLastPosition});
+      who.push_back(s);
+    }
+    if (chunks.empty()) continue;
+    auto logits = (*forward)->forward_batch(chunks);
+    ASSERT_TRUE(logits.ok()) << logits.error().message;
+    ASSERT_EQ(logits->size(), chunks.size() * static_cast<size_t>(V));
+    for (size_t c = 0; c < chunks.size(); ++c) {
+      const int s = who[c];
+      const std::vector<float> row(logits->begin() + static_cast<std::ptrdiff_t>(c * V),
+                                   logits->begin() + static_cast<std::ptrdiff_t>((c + 1) * V));
+      EXPECT_EQ(row, alone[s][static_cast<size_t>(step - scripts[s].start)])
+          << "sequence " << s << " at batch step " << step;
+    }
+  }
+}
+
 // A very small Qwen3 (vocab 32, hidden 8, 1 layer, 2 q heads, 1 kv head, head_dim 4).
 inline Qwen3Config small_config(bool tied) {
   Qwen3Config config;

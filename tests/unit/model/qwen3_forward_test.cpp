@@ -84,6 +84,39 @@ TEST(Qwen3Forward, ChunkedAndCachedDecodingEqualOnePassOnAnyThreadCount) {
             std::vector<float>(one_pass.begin() + 53 * 3, one_pass.begin() + 53 * 4));
 }
 
+TEST(Qwen3Forward, BatchedSequencesEqualEachRunAlone) {
+  SmallModel model;
+  testing::expect_batched_equals_alone(model.config, model.weights, 2);
+  testing::expect_batched_equals_alone(model.config, model.weights, 1);
+}
+
+TEST(Qwen3Forward, BadBatchesAreErrorsThatChangeNoCache) {
+  SmallModel model;
+  ThreadPool pool(1);
+  auto forward = Qwen3Forward::create(model.config, model.weights, pool,
+                                      {.max_chunk_tokens = 4, .max_positions = 8, .max_sequences = 2});
+  ASSERT_TRUE(forward.ok());
+  KvCache a = (*forward)->make_cache(), b = (*forward)->make_cache(), c = (*forward)->make_cache();
+  const std::vector<int32_t> two = {1, 2}, three = {1, 2, 3}, bad = {1, 99};
+  auto expect_error = [&](std::vector<SequenceChunk> chunks, const char* words) {
+    auto result = (*forward)->forward_batch(chunks);
+    ASSERT_FALSE(result.ok());
+    EXPECT_NE(result.error().message.find(words), std::string::npos) << result.error().message;
+    EXPECT_EQ(a.length() + b.length() + c.length(), 0);
+  };
+  expect_error({}, "no sequences");
+  expect_error({{two, &a}, {two, &b}, {two, &c}}, "batch limit");
+  expect_error({{two, &a}, {three, &b}}, "chunk size");
+  expect_error({{two, &a}, {two, &a}}, "share a cache");
+  expect_error({{two, &a}, {bad, &b}}, "outside the vocabulary");
+  expect_error({{two, &a}, {two, nullptr}}, "no cache");
+  auto ok = (*forward)->forward_batch(std::vector<SequenceChunk>{{two, &a}, {two, &b, LogitsFor::kNone}});
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->size(), 53u);  // one row: b asked for none
+  EXPECT_EQ(a.length(), 2);
+  EXPECT_EQ(b.length(), 2);
+}
+
 TEST(Qwen3Forward, LastPositionIsLastRowAndTruncateRewinds) {
   SmallModel model;
   const std::vector<int32_t> ids = {1, 5, 9, 2, 44};

@@ -111,6 +111,31 @@ TEST(Qwen3QuantizedForward, CachedChunkedAndThreadedDecodingAreBitIdentical) {
   EXPECT_EQ(all_logits(model.config, model.quantized, ids, 32, 1), one_pass);
 }
 
+TEST(Qwen3QuantizedForward, BatchedSequencesEqualEachRunAlone) {
+  QuantModel model;
+  testing::expect_batched_equals_alone(model.config, model.quantized, 2);
+  // The float kernels too (their M = 1 decode path differs from the tiled M > 1 path).
+  testing::expect_batched_equals_alone(model.config, model.dequantized, 2);
+  std::deque<std::vector<uint16_t>> bf16_storage;
+  auto to_bf16 = [&](const TensorView& f32) {
+    const float* values = f32.as<float>();
+    std::vector<uint16_t>& narrow = bf16_storage.emplace_back(static_cast<size_t>(f32.nbytes / 4));
+    for (size_t i = 0; i < narrow.size(); ++i) narrow[i] = f32_to_bf16(values[i]);
+    return TensorView{DType::BF16, f32.shape, reinterpret_cast<const std::byte*>(narrow.data()),
+                      narrow.size() * 2};
+  };
+  ModelWeights bf16 = model.dequantized;
+  bf16.embed_tokens = to_bf16(bf16.embed_tokens);
+  bf16.lm_head = to_bf16(bf16.lm_head);
+  for (LayerWeights& layer : bf16.layers) {
+    for (TensorView* m : {&layer.q_proj, &layer.k_proj, &layer.v_proj, &layer.o_proj,
+                          &layer.gate_proj, &layer.up_proj, &layer.down_proj}) {
+      *m = to_bf16(*m);
+    }
+  }
+  testing::expect_batched_equals_alone(model.config, bf16, 2);
+}
+
 TEST(Qwen3QuantizedForward, CloseToTheDequantizedF32Model) {
   QuantModel model;
   std::vector<int32_t> ids;
