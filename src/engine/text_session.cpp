@@ -4,9 +4,6 @@
 #include <chrono>
 #include <utility>
 
-#include "sampling/generation_limits.h"
-#include "sampling/stop_strings.h"
-#include "tokenizer/streaming_detokenizer.h"
 
 namespace qinfer::engine {
 namespace {
@@ -21,33 +18,7 @@ bool is_cancelled(const std::atomic<bool>* cancel) {
   return cancel != nullptr && cancel->load(std::memory_order_relaxed);
 }
 
-// The embedding matrix has rows past the tokenizer's last id (Qwen3: 151936 rows, 151669 ids);
-// a model may still give them weight (random weights do), but they have no text, so they are
-// banned from sampling rather than turned into an error mid-stream.
-SamplerParams with_untokenizable_ids_banned(SamplerParams params, int64_t tokenizer_ids,
-                                            int64_t vocab_size) {
-  std::vector<bool> biased(static_cast<size_t>(vocab_size), false);
-  for (const LogitBias& bias : params.logit_bias) {
-    if (bias.token >= 0 && bias.token < vocab_size) biased[static_cast<size_t>(bias.token)] = true;
-  }
-  for (int64_t id = tokenizer_ids; id < vocab_size; ++id) {
-    if (!biased[static_cast<size_t>(id)]) {
-      params.logit_bias.push_back({static_cast<int32_t>(id), -kLogitBiasLimit});
-    }
-  }
-  return params;
-}
-
 }  // namespace
-
-std::string_view stop_reason_name(StopReason reason) {
-  switch (reason) {
-    case StopReason::kStop: return "stop";
-    case StopReason::kLength: return "length";
-    case StopReason::kCancelled: return "cancelled";
-  }
-  return "";
-}
 
 double GenerationResult::prefill_tokens_per_second() const {
   return prefill_seconds > 0 ? static_cast<double>(prefill_tokens) / prefill_seconds : 0.0;
@@ -97,18 +68,8 @@ void TextSession::reset() {
 }
 
 Status TextSession::check_request(const GenerationRequest& request) const {
+  QINFER_RETURN_IF_ERROR(check_generation_request(request, model_.config.vocab_size));
   const int64_t prompt_tokens = static_cast<int64_t>(request.prompt.size());
-  if (prompt_tokens == 0) return make_error("the prompt is empty (no tokens)");
-  if (request.max_new_tokens < 1) {
-    return make_error("max tokens must be at least 1, got {}", request.max_new_tokens);
-  }
-  for (size_t i = 0; i < request.prompt.size(); ++i) {
-    const int32_t id = request.prompt[i];
-    if (id < 0 || id >= model_.config.vocab_size) {
-      return make_error("prompt token {} at position {} is outside the vocabulary [0, {})", id, i,
-                        model_.config.vocab_size);
-    }
-  }
   if (prompt_tokens + request.max_new_tokens > options_.context_tokens) {
     return make_error(
         "the prompt ({} tokens) plus max tokens ({}) exceeds the context of {} tokens; shorten "
@@ -137,24 +98,10 @@ Expected<GenerationResult> TextSession::generate(const GenerationRequest& reques
                                                  const TextCallback& on_text,
                                                  const std::atomic<bool>* cancel) {
   QINFER_RETURN_IF_ERROR(check_request(request));
-  const int64_t vocab_size = model_.config.vocab_size;
-  const SamplerParams params = with_untokenizable_ids_banned(
-      request.sampler, static_cast<int64_t>(tokenizer_.vocab_size()), vocab_size);
-  QINFER_ASSIGN_OR_RETURN(Sampler sampler, Sampler::create(vocab_size, params));
-  QINFER_RETURN_IF_ERROR(sampler.set_prompt(request.prompt));
-  QINFER_ASSIGN_OR_RETURN(GenerationLimits limits,
-                          GenerationLimits::create(request.eos_token_ids, request.max_new_tokens,
-                                                   vocab_size, request.ignore_eos));
-  QINFER_ASSIGN_OR_RETURN(StopMatcher matcher, StopMatcher::create(request.stop));
-  tokenizer::StreamingDetokenizer detokenizer(tokenizer_, request.skip_special_tokens);
-
+  QINFER_ASSIGN_OR_RETURN(SequenceDecoder decoder,
+                          SequenceDecoder::create(request, tokenizer_, model_.config.vocab_size));
   GenerationResult result;
   result.prompt_tokens = static_cast<int64_t>(request.prompt.size());
-  auto emit = [&](std::string_view text) {
-    if (text.empty()) return;
-    result.text.append(text);
-    if (on_text) on_text(text);
-  };
 
   // Reuse the longest cached prefix, but recompute at least the last prompt token.
   size_t common = 0;
@@ -177,49 +124,24 @@ Expected<GenerationResult> TextSession::generate(const GenerationRequest& reques
     return result;
   }
 
-  // Text still inside the detokenizer (an unfinished character) or the stop matcher (a possible
-  // stop-string start) belongs to the output when generation ends for any other reason.
-  std::string piece;
-  auto drain = [&] {
-    piece.clear();
-    detokenizer.finish(piece);
-    const StopMatcher::Step step = matcher.push(piece);
-    emit(step.emit);
-    if (!step.stopped) emit(matcher.flush());
-  };
-
-  for (int64_t generated = 1;; ++generated) {
-    const int32_t token = sampler.sample(logits);
-    result.generated_ids.push_back(token);
-    const FinishReason finish = limits.check(token, generated);
-    if (finish == FinishReason::kStop) {  // an end-of-sequence id: its text is not output
-      drain();
-      result.stop_reason = StopReason::kStop;
-      break;
-    }
-    piece.clear();
-    QINFER_RETURN_IF_ERROR(detokenizer.push(token, piece));
-    const StopMatcher::Step step = matcher.push(piece);
-    emit(step.emit);
-    if (step.stopped) {
-      result.stop_reason = StopReason::kStop;
-      break;
-    }
-    if (finish == FinishReason::kLength) {
-      drain();
-      result.stop_reason = StopReason::kLength;
+  for (;;) {
+    QINFER_ASSIGN_OR_RETURN(SequenceDecoder::Step step, decoder.next(logits, on_text));
+    if (step.finished) {
+      result.stop_reason = step.reason;
       break;
     }
     if (is_cancelled(cancel)) {
-      drain();
+      decoder.finish(on_text);
       result.stop_reason = StopReason::kCancelled;
       break;
     }
-    QINFER_ASSIGN_OR_RETURN(logits, forward_->forward(std::span<const int32_t>(&token, 1), cache_,
-                                                      LogitsFor::kLastPosition));
-    cached_ids_.push_back(token);
+    QINFER_ASSIGN_OR_RETURN(logits, forward_->forward(std::span<const int32_t>(&step.token, 1),
+                                                      cache_, LogitsFor::kLastPosition));
+    cached_ids_.push_back(step.token);
     ++result.decode_steps;
   }
+  result.text = decoder.text();
+  result.generated_ids = decoder.generated();
   result.decode_seconds = seconds_between(decode_start, Clock::now());
   return result;
 }

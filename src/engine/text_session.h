@@ -28,10 +28,10 @@
 
 #include "base/expected.h"
 #include "base/thread_pool.h"
+#include "engine/sequence_decoder.h"
 #include "model/kv_cache.h"
 #include "model/model.h"
 #include "model/qwen3.h"
-#include "sampling/sampler.h"
 #include "tokenizer/tokenizer.h"
 
 namespace qinfer::engine {
@@ -40,21 +40,6 @@ struct SessionOptions {
   int64_t context_tokens = 4096;        // positions the KV cache holds (prompt + generated)
   int64_t prefill_chunk_tokens = 512;   // prompt tokens per forward call
 };
-
-struct GenerationRequest {
-  std::vector<int32_t> prompt;          // token ids, non-empty
-  SamplerParams sampler;
-  int64_t max_new_tokens = 256;         // >= 1; prompt + max_new_tokens must fit the context
-  std::vector<int64_t> eos_token_ids;   // generation_config.json's (and config.json's) EOS ids
-  std::vector<std::string> stop;        // stop strings (OpenAI `stop`), not part of the output
-  bool skip_special_tokens = false;     // leave special tokens out of the text (HF decode flag)
-  bool ignore_eos = false;              // benchmarks: always generate max_new_tokens
-};
-
-enum class StopReason { kStop, kLength, kCancelled };
-
-// "stop", "length", "cancelled".
-std::string_view stop_reason_name(StopReason reason);
 
 struct GenerationResult {
   StopReason stop_reason = StopReason::kStop;
@@ -70,9 +55,6 @@ struct GenerationResult {
   double prefill_tokens_per_second() const;
   double decode_tokens_per_second() const;
 };
-
-// Receives each new piece of output text as soon as it is known to be final.
-using TextCallback = std::function<void(std::string_view piece)>;
 
 class TextSession {
  public:

@@ -3,7 +3,8 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
+
+#include "base/zeroed_pages.h"
 
 #include "model/config.h"
 
@@ -19,10 +20,14 @@ class KvCache {
   int64_t row_floats() const { return kv_dim_; }      // Hkv * D floats per position
 
   // One layer's cache: [max_positions, Hkv, D], position p at p * row_floats().
-  float* keys(int64_t layer) { return k_.data() + layer * layer_floats(); }
-  float* values(int64_t layer) { return v_.data() + layer * layer_floats(); }
-  const float* keys(int64_t layer) const { return k_.data() + layer * layer_floats(); }
-  const float* values(int64_t layer) const { return v_.data() + layer * layer_floats(); }
+  float* keys(int64_t layer) { return k_base() + layer * layer_floats(); }
+  float* values(int64_t layer) { return v_base() + layer * layer_floats(); }
+  const float* keys(int64_t layer) const { return k_base() + layer * layer_floats(); }
+  const float* values(int64_t layer) const { return v_base() + layer * layer_floats(); }
+
+  // Copies positions [0, n) of every layer from `source` (same shape), making this cache hold
+  // that prefix: a new sequence reuses another one's keys and values for a shared prompt start.
+  void copy_prefix_from(const KvCache& source, int64_t n);
 
   // The forward pass writes positions [length, length + n) of every layer, then commits them.
   void commit(int64_t n) { length_ += n; }
@@ -31,13 +36,16 @@ class KvCache {
 
  private:
   int64_t layer_floats() const { return max_positions_ * kv_dim_; }
+  float* k_base() const { return reinterpret_cast<float*>(storage_.data()); }
+  float* v_base() const { return k_base() + n_layers_ * layer_floats(); }
 
   int64_t n_layers_ = 0;
   int64_t max_positions_ = 0;
   int64_t kv_dim_ = 0;
   int64_t length_ = 0;
-  std::vector<float> k_;   // [layers, max_positions, Hkv, D]
-  std::vector<float> v_;   // [layers, max_positions, Hkv, D]
+  // Keys [layers, max_positions, Hkv, D], then values likewise; pages are committed as
+  // positions are written.
+  ZeroedPages storage_;
 };
 
 }  // namespace qinfer

@@ -9,44 +9,23 @@
 #include <string>
 
 #include "engine/text_assets.h"
-#include "model/hf_model_writer.h"
-#include "model/random_init.h"
+#include "tiny_model.h"
 #include "sampling/stop_strings.h"
 
 namespace qinfer::engine {
 namespace {
 
-constexpr int64_t kEndOfText = 151643;
-constexpr int64_t kImEnd = 151645;
+using testing::kEndOfText;
+using testing::kImEnd;
 
-// One random-weight tiny Qwen3 (real tokenizer) for the whole suite: greedy decoding on it is
-// deterministic, which is all these tests need; the text it makes is meaningless.
 class TextSessionTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = (std::filesystem::temp_directory_path() /
-            ("qinfer_engine_test_" + std::to_string(getpid())))
-               .string();
-    auto config = qwen3_preset("tiny");
-    ASSERT_TRUE(config.ok()) << config.error().message;
-    const Status written =
-        write_hf_model(*config, 1, DType::F32, std::string(QINFER_SOURCE_DIR) + "/.deps/qwen3-tokenizer",
-                       dir_ + "/model");
-    ASSERT_TRUE(written.ok()) << written.error().message;
-    auto model = load_model(dir_ + "/model");
-    ASSERT_TRUE(model.ok()) << model.error().message;
-    model_ = std::move(model).value().release();
-    auto assets = load_text_assets(*model_);
-    ASSERT_TRUE(assets.ok()) << assets.error().message;
-    assets_ = new TextAssets(std::move(assets).value());
-    pool_ = new ThreadPool(2);
-  }
-
-  static void TearDownTestSuite() {
-    delete pool_;
-    delete assets_;
-    delete model_;
-    std::filesystem::remove_all(dir_);
+    testing::TinyModel& tiny = testing::tiny_model();
+    ASSERT_TRUE(tiny.model && tiny.assets);
+    model_ = tiny.model.get();
+    assets_ = tiny.assets.get();
+    pool_ = tiny.pool.get();
   }
 
   static std::unique_ptr<TextSession> new_session(int64_t context = 256, int64_t chunk = 16) {
@@ -79,7 +58,6 @@ class TextSessionTest : public ::testing::Test {
     return result.ok() ? std::move(result).value() : GenerationResult{};
   }
 
-  static inline std::string dir_;
   static inline Model* model_ = nullptr;
   static inline TextAssets* assets_ = nullptr;
   static inline ThreadPool* pool_ = nullptr;

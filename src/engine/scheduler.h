@@ -1,0 +1,150 @@
+// Continuous batching: many requests share the model, one forward pass per step. Each step
+// feeds every decoding sequence its last token and fills the rest of the step's token budget
+// with prompt chunks of sequences still prefilling, so a new request starts at the next step
+// instead of waiting for others to finish, and a long prompt is spread over several steps
+// without stalling everyone's decoding.
+//
+//   submit() -> bounded queue -> slot (KV cache + decoder) -> steps: forward_batch, sample,
+//   detokenize, stop strings -> on_token per token -> on_done once
+//
+// Slots keep their KV cache and ids after a request ends. A new request takes the free slot
+// whose cache shares the longest prefix with its prompt (a multi-turn chat's history, a shared
+// system prompt or document), and when another slot (busy or not) holds a longer one, those
+// keys and values are copied instead of recomputed. A sequence's tokens never depend on what
+// else runs: forward_batch gives bit-identical logits alone or batched, and each request has
+// its own seeded sampler.
+//
+// One scheduler thread runs every step and calls on_token/on_done; callbacks must be quick
+// (queue the event for the HTTP thread). A cancel flag is read before each step, so an
+// abandoned request frees its slot within one step.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/expected.h"
+#include "base/thread_pool.h"
+#include "engine/sequence_decoder.h"
+#include "engine/text_session.h"
+#include "model/kv_cache.h"
+#include "model/model.h"
+#include "model/qwen3.h"
+#include "tokenizer/tokenizer.h"
+
+namespace qinfer::engine {
+
+struct SchedulerOptions {
+  int64_t slots = 1;              // sequences generated together (--parallel)
+  int64_t context_tokens = 4096;  // positions each slot's KV cache holds (prompt + generated)
+  int64_t batch_tokens = 512;     // tokens per forward pass: one per decoding sequence, the
+                                  // rest prompt chunks
+  int64_t max_queued = 64;        // requests waiting for a slot; more are refused (kQueueFull)
+};
+
+struct TokenLogprob {
+  int32_t token = -1;
+  float logprob = 0.0f;
+};
+
+// One generated token as the scheduler reports it.
+struct TokenOutput {
+  int32_t token = -1;
+  std::string_view text;             // output text this token made final (often all of it,
+                                     // sometimes empty or more); valid during the callback
+  float logprob = 0.0f;              // log p(token) under the model (when logprobs were asked)
+  std::span<const TokenLogprob> top; // the most likely tokens, best first (top_logprobs of them)
+};
+
+struct SequenceRequest {
+  GenerationRequest generation;
+  int top_logprobs = -1;  // -1: no logprobs; 0..20: the token's logprob and that many alternatives
+  std::shared_ptr<std::atomic<bool>> cancel;                 // may be null
+  std::function<void(const TokenOutput&)> on_token;          // may be empty
+  std::function<void(Expected<GenerationResult>)> on_done;   // exactly once for an accepted request
+};
+
+enum class SubmitError { kNone, kInvalid, kContextExceeded, kQueueFull, kStopped };
+
+struct SubmitResult {
+  SubmitError error = SubmitError::kNone;
+  std::string message;
+  bool ok() const { return error == SubmitError::kNone; }
+};
+
+// Counters for metrics and the readiness probe; a snapshot.
+struct SchedulerStats {
+  int64_t running = 0;                // sequences in slots
+  int64_t queued = 0;                 // waiting for a slot
+  int64_t requests_done = 0;
+  int64_t prompt_tokens = 0;          // prompt tokens of finished requests
+  int64_t reused_prompt_tokens = 0;   // of those, taken from a cache instead of computed
+  int64_t generated_tokens = 0;
+  int64_t steps = 0;                  // forward passes
+};
+
+class Scheduler {
+ public:
+  // The model, tokenizer and pool must outlive the scheduler. Starts the scheduler thread.
+  static Expected<std::unique_ptr<Scheduler>> create(const Model& model,
+                                                     const tokenizer::Tokenizer& tokenizer,
+                                                     ThreadPool& pool,
+                                                     const SchedulerOptions& options);
+  ~Scheduler();  // stop()
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Validates and queues a request; on error the callbacks are never called. Thread-safe.
+  SubmitResult submit(SequenceRequest request);
+
+  // Refuses new requests, cancels queued and running ones (each gets on_done with
+  // StopReason::kCancelled) and joins the thread. Idempotent.
+  void stop();
+
+  SchedulerStats stats() const;
+  const SchedulerOptions& options() const { return options_; }
+
+ private:
+  struct Slot;
+  Scheduler(const Model& model, const tokenizer::Tokenizer& tokenizer,
+            std::unique_ptr<Qwen3Forward> forward, const SchedulerOptions& options);
+  void run();
+  void admit(std::unique_lock<std::mutex>& lock);
+  void start_in_slot(Slot& slot, SequenceRequest request);
+  GenerationResult take_result(Slot& slot, StopReason reason);
+  void finish(Slot& slot, Expected<GenerationResult> result);
+  void step();
+  void emit_token(Slot& slot, int32_t token, std::span<const float> logits);
+
+  const Model& model_;
+  const tokenizer::Tokenizer& tokenizer_;
+  std::unique_ptr<Qwen3Forward> forward_;
+  SchedulerOptions options_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  uint64_t admissions_ = 0;            // orders slots by last use and prefills by arrival
+
+  mutable std::mutex mutex_;           // guards queue_, stopping_, stats_
+  std::condition_variable wake_;
+  std::deque<SequenceRequest> queue_;
+  bool stopping_ = false;
+  SchedulerStats stats_;
+  std::thread thread_;
+
+  // Per-step buffers, reused.
+  std::vector<SequenceChunk> chunks_;
+  std::vector<Slot*> chunk_slots_;
+  std::vector<TokenLogprob> top_;
+  std::vector<int32_t> order_;
+  std::string step_text_;
+};
+
+}  // namespace qinfer::engine

@@ -1,0 +1,91 @@
+// The per-token half of generation, shared by the single-conversation TextSession and the
+// batching Scheduler: from one row of logits to the next token and the text it makes final.
+//
+//   logits -> sampler -> end-of-sequence / budget check -> streaming detokenizer -> stop strings
+//
+// Text handed to `emit` is valid UTF-8 and never part of a stop string (a possible stop-string
+// start waits for the next token). The decoder owns everything a sequence needs between tokens
+// (sampler state, detokenizer bytes, held-back text), so sequences can be interleaved freely.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/expected.h"
+#include "sampling/generation_limits.h"
+#include "sampling/sampler.h"
+#include "sampling/stop_strings.h"
+#include "tokenizer/streaming_detokenizer.h"
+#include "tokenizer/tokenizer.h"
+
+namespace qinfer::engine {
+
+struct GenerationRequest {
+  std::vector<int32_t> prompt;          // token ids, non-empty
+  SamplerParams sampler;
+  int64_t max_new_tokens = 256;         // >= 1; prompt + max_new_tokens must fit the context
+  std::vector<int64_t> eos_token_ids;   // generation_config.json's (and config.json's) EOS ids
+  std::vector<std::string> stop;        // stop strings (OpenAI `stop`), not part of the output
+  bool skip_special_tokens = false;     // leave special tokens out of the text (HF decode flag)
+  bool ignore_eos = false;              // benchmarks: always generate max_new_tokens
+};
+
+enum class StopReason { kStop, kLength, kCancelled };
+
+// "stop", "length", "cancelled".
+std::string_view stop_reason_name(StopReason reason);
+
+// Receives each new piece of output text as soon as it is known to be final.
+using TextCallback = std::function<void(std::string_view piece)>;
+
+// Checks what does not depend on a context size: a non-empty prompt of ids inside the
+// vocabulary and max_new_tokens >= 1.
+Status check_generation_request(const GenerationRequest& request, int64_t vocab_size);
+
+class SequenceDecoder {
+ public:
+  // `tokenizer` must outlive the decoder. Ids the model has but the tokenizer lacks (Qwen3's
+  // padding rows) are banned from sampling: they have no text.
+  static Expected<SequenceDecoder> create(const GenerationRequest& request,
+                                          const tokenizer::Tokenizer& tokenizer,
+                                          int64_t vocab_size);
+
+  struct Step {
+    int32_t token = -1;
+    bool finished = false;
+    StopReason reason = StopReason::kStop;  // when finished
+  };
+
+  // Samples the next token from `logits` [vocab_size], records it and emits its final text.
+  // After a finished step the decoder must not be used again (except text()/generated()).
+  Expected<Step> next(std::span<const float> logits, const TextCallback& emit);
+
+  // Generation stops from outside (cancelled, or the caller's error): emits what was held back.
+  void finish(const TextCallback& emit);
+
+  const std::string& text() const { return text_; }
+  const std::vector<int32_t>& generated() const { return generated_; }
+
+ private:
+  SequenceDecoder(Sampler sampler, GenerationLimits limits, StopMatcher matcher,
+                  tokenizer::StreamingDetokenizer detokenizer)
+      : sampler_(std::move(sampler)),
+        limits_(std::move(limits)),
+        matcher_(std::move(matcher)),
+        detokenizer_(std::move(detokenizer)) {}
+  void emit_text(std::string_view text, const TextCallback& emit);
+
+  Sampler sampler_;
+  GenerationLimits limits_;
+  StopMatcher matcher_;
+  tokenizer::StreamingDetokenizer detokenizer_;
+  std::string piece_;                 // the current token's decoded bytes (reused buffer)
+  std::string text_;                  // everything emitted
+  std::vector<int32_t> generated_;    // every sampled id, an ending EOS id included
+};
+
+}  // namespace qinfer::engine
