@@ -2,8 +2,9 @@
 // Rapids, Zen 4 and later). It runs the avx2 kernels' layout with VNNI's exact int8/int16 dot
 // products (no saturating i16 step, one instruction instead of two) on 256-bit vectors and the
 // 32 vector registers, which let prefill share each decoded weight block among 4 activation rows.
-// Decode (Q8_0 and Q6_K with 1-3 activation rows, BF16 with 1) runs 512-bit kernels that pack
-// two weight rows per vector (quant_matmul_avx512.inc, matmul_float_avx512.inc).
+// Decode (Q8_0, Q4_K and Q6_K with 1-3 activation rows, BF16 with 1) runs 512-bit kernels that
+// pack two weight rows per vector (quant_matmul_avx512.inc, quant_matmul_k4_avx512.inc,
+// matmul_float_avx512.inc).
 // vdpbf16ps is not used: it would round x to bf16, far outside the 1e-5 float contract.
 #include <immintrin.h>
 
@@ -37,11 +38,30 @@ constexpr int kPrefillRows = 4;  // with 32 vector registers
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #include "kernels/x86/quant_matmul_avx512.inc"
+#include "kernels/x86/quant_matmul_k4_avx512.inc"
 #include "kernels/x86/matmul_float_avx512.inc"
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
 #include "kernels/x86/attention_x86.inc"
+
+// Decode-sized batches take the 16-row paths; prefill keeps sharing each decoded block among
+// kPrefillRows activation rows (quant_matmul_x86.inc).
+void matmul_quant_avx512(const void* xq, int64_t M, int64_t K, const void* w, DType w_dtype,
+                         int64_t n_begin, int64_t n_end, float* y, int64_t ldy, void* scratch) {
+  if (M < kPrefillRows) {
+    switch (w_dtype) {
+      case DType::Q8_0:
+        return matmul_quant_wide_blocks<Q8_0Wide>(xq, M, K, w, n_begin, n_end, y, ldy);
+      case DType::Q4_K:
+        return matmul_quant_wide_pairs<Q4_KWide>(xq, M, K, w, n_begin, n_end, y, ldy, scratch);
+      case DType::Q6_K:
+        return matmul_quant_wide_pairs<Q6_KWide>(xq, M, K, w, n_begin, n_end, y, ldy, scratch);
+      default: break;
+    }
+  }
+  matmul_quant_simd(xq, M, K, w, w_dtype, n_begin, n_end, y, ldy, scratch);
+}
 
 }  // namespace
 
