@@ -1,6 +1,6 @@
 # qinfer — the two commands a new user needs:
 #   make run    set up, build, make a demo model if MODEL is not given, and run it
-#   make test   set up, build, and run every test (unit, sanitizers, oracles)
+#   make test   set up, build, and run every test (unit, sanitizers, ARM, oracles, server)
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 BUILD ?= build
@@ -18,7 +18,7 @@ DEMO_MODEL := models/demo-qwen3-0.6B
 MODEL ?= $(DEMO_MODEL)
 PROMPT ?= Hello! What can you do for a bank that keeps its data on-premises?
 
-.PHONY: all setup setup-build build build-asan build-arm run test test-unit test-asan test-arm test-reference clean
+.PHONY: all setup setup-build build build-asan build-arm run test test-unit test-asan test-arm test-reference test-integration clean
 
 all: build
 
@@ -49,7 +49,7 @@ run: build $(if $(filter $(DEMO_MODEL),$(MODEL)),$(DEMO_MODEL)/config.json)
 	$(BUILD)/qinfer run -m $(MODEL) -p "$(PROMPT)" -n 48 --no-think --verbose
 
 test: setup build build-asan build-arm
-	$(MAKE) test-unit test-asan test-arm test-reference
+	$(MAKE) test-unit test-asan test-arm test-reference test-integration
 
 test-unit:
 	cd $(BUILD) && ctest --output-on-failure
@@ -70,6 +70,10 @@ test-arm:
 
 test-reference:
 	QINFER_BIN=$(abspath $(BUILD))/qinfer $(PYTHON) -m pytest -q tests/reference
+
+# `qinfer serve` on a tiny random-weight model, driven by the official openai SDKs and raw HTTP.
+test-integration:
+	QINFER_BIN=$(abspath $(BUILD))/qinfer $(PYTHON) -m pytest -q tests/integration
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(ARM_BUILD)

@@ -50,7 +50,7 @@ fi
 # AArch64 cross toolchain, arm64 multiarch libraries and qemu: `make test-arm` builds the unit
 # tests for ARM servers and runs them under emulated NEON-only, dotprod and SVE CPUs.
 ARM_PACKAGES=(g++-aarch64-linux-gnu qemu-user libgtest-dev:arm64 libpcre2-dev:arm64
-  libutf8proc-dev:arm64 libssl-dev:arm64 libfmt-dev:arm64)
+  libutf8proc-dev:arm64 libssl-dev:arm64 libfmt-dev:arm64 libcpp-httplib-dev:arm64)
 if [ $BUILD_ONLY = 0 ]; then
   arm_missing=()
   for pkg in "${ARM_PACKAGES[@]}"; do

@@ -1,0 +1,248 @@
+// `qinfer serve`: the OpenAI-compatible HTTP server.
+//
+//   qinfer serve -m MODEL [--host 127.0.0.1] [--port 8080] [--model-name NAME]
+//                [--api-key KEY | --api-key-file F] [--parallel N] [--ctx-size N] [-t N]
+//                [--batch-tokens N] [--max-queue N] [--max-body BYTES] [--drain-timeout S]
+//                [--no-think] [--dtype TYPE] [--http-threads N]
+//
+// Every flag can also come from the environment as QINFER_<FLAG> (QINFER_PORT=9000, ...), the
+// way container and systemd deployments configure services; a flag on the command line wins.
+//
+// Lifecycle: the listener starts first, so /health answers and /ready says 503 while the model
+// loads; then /ready turns 200. SIGTERM or SIGINT starts a drain: /ready 503, new work 503 with
+// Retry-After, requests in flight finish (up to --drain-timeout), and the process exits 0.
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "cli/commands.h"
+#include "cli/generation_defaults.h"
+#include "engine/scheduler.h"
+#include "engine/text_assets.h"
+#include "kernels/dispatch.h"
+#include "model/convert_weights.h"
+#include "server/http_server.h"
+#include "server/openai_service.h"
+
+namespace qinfer::cli {
+namespace {
+
+struct ServeOptions {
+  std::string model;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::string model_name;
+  std::string api_key;
+  std::string api_key_file;
+  int64_t parallel = 4;
+  std::optional<int64_t> ctx_size;
+  int threads = 0;
+  int64_t batch_tokens = 512;
+  int64_t max_queue = 64;
+  size_t max_body = size_t{8} << 20;
+  double drain_timeout_seconds = 30;
+  bool no_think = false;
+  std::string dtype;
+  int http_threads = 0;
+};
+
+constexpr int64_t kDefaultContext = 4096;
+
+// The name clients send as `model`: the directory or file name without .gguf.
+std::string default_model_name(const std::string& path) {
+  std::filesystem::path p(path);
+  while (!p.empty() && p.filename().empty()) p = p.parent_path();  // "dir/" -> "dir"
+  std::string name = p.filename().string();
+  if (name.size() > 5 && name.ends_with(".gguf")) name.resize(name.size() - 5);
+  return name.empty() ? std::string("qwen3") : name;
+}
+
+Expected<std::vector<std::string>> read_api_keys(const ServeOptions& options) {
+  std::vector<std::string> keys;
+  if (!options.api_key.empty()) keys.push_back(options.api_key);
+  if (!options.api_key_file.empty()) {
+    std::ifstream in(options.api_key_file);
+    if (!in) return make_error("cannot read the API key file {}", options.api_key_file);
+    for (std::string line; std::getline(in, line);) {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+      if (!line.empty() && line[0] != '#') keys.push_back(line);
+    }
+    if (keys.empty()) return make_error("the API key file {} holds no key", options.api_key_file);
+  }
+  return keys;
+}
+
+// Everything that exists once the model is loaded, in destruction order.
+struct LoadedModel {
+  std::unique_ptr<Model> model;
+  std::unique_ptr<engine::TextAssets> assets;
+  std::unique_ptr<ThreadPool> pool;
+  std::unique_ptr<engine::Scheduler> scheduler;
+  std::unique_ptr<server::OpenAiService> service;
+};
+
+Status load(const ServeOptions& options, LoadedModel& loaded) {
+  QINFER_ASSIGN_OR_RETURN(std::optional<DType> dtype, parse_weight_dtype(options.dtype));
+  QINFER_ASSIGN_OR_RETURN(loaded.model, load_model_as(options.model, dtype, options.threads));
+  QINFER_ASSIGN_OR_RETURN(engine::TextAssets assets, engine::load_text_assets(*loaded.model));
+  loaded.assets = std::make_unique<engine::TextAssets>(std::move(assets));
+  loaded.pool = std::make_unique<ThreadPool>(options.threads);
+  const Model& model = *loaded.model;
+  engine::SchedulerOptions scheduler_options;
+  scheduler_options.slots = options.parallel;
+  scheduler_options.context_tokens = options.ctx_size.value_or(
+      std::min<int64_t>(kDefaultContext, model.config.max_position_embeddings));
+  scheduler_options.batch_tokens = std::max(options.batch_tokens, options.parallel);
+  scheduler_options.max_queued = options.max_queue;
+  QINFER_ASSIGN_OR_RETURN(loaded.scheduler,
+                          engine::Scheduler::create(model, loaded.assets->tokenizer, *loaded.pool,
+                                                    scheduler_options));
+  server::ServiceOptions service_options;
+  service_options.model_name =
+      options.model_name.empty() ? default_model_name(options.model) : options.model_name;
+  service_options.defaults.sampler = sampler_params_from_generation_config(model.generation);
+  service_options.defaults.enable_thinking = !options.no_think;
+  service_options.eos_token_ids = end_of_sequence_ids(model.generation, model.config);
+  loaded.service = std::make_unique<server::OpenAiService>(model, *loaded.assets,
+                                                           *loaded.scheduler, service_options);
+  return ok_status();
+}
+
+Status serve(const ServeOptions& options) {
+  QINFER_ASSIGN_OR_RETURN(std::vector<std::string> api_keys, read_api_keys(options));
+  if (options.parallel < 1) return make_error("--parallel must be at least 1");
+
+  // SIGTERM and SIGINT are taken by sigwait below, never by a handler: blocked here, before any
+  // thread starts, so that every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  server::HttpServerOptions http;
+  http.host = options.host;
+  http.port = options.port;
+  http.api_keys = api_keys;
+  http.max_body_bytes = options.max_body;
+  // A connection holds an HTTP thread from its first byte to its close (a stream for its whole
+  // generation, an SDK's idle keep-alive connection for seconds): leave room for queued
+  // requests, probes and idle clients.
+  http.http_threads = options.http_threads > 0
+                          ? options.http_threads
+                          : static_cast<int>(std::max<int64_t>(32, 2 * options.parallel + 16));
+  server::HttpServer server(http);
+  LoadedModel loaded;
+  std::atomic<server::OpenAiService*> service{nullptr};
+  QINFER_RETURN_IF_ERROR(server::register_openai_routes(server, [&service] { return service.load(); }));
+  QINFER_RETURN_IF_ERROR(server.start());
+  std::fprintf(stderr, "qinfer serve: listening on http://%s:%d (loading %s)\n",
+               options.host.c_str(), server.port(), options.model.c_str());
+
+  const auto load_start = std::chrono::steady_clock::now();
+  Status loaded_status = load(options, loaded);
+  if (!loaded_status.ok()) {
+    server.stop();
+    return loaded_status;
+  }
+  service.store(loaded.service.get());
+  server.set_ready();
+  std::fprintf(stderr,
+               "qinfer serve: model '%s' ready in %.0f ms (kernels %s, %d threads, %lld slots of "
+               "%lld tokens, %s)\n",
+               loaded.service->model_name().c_str(),
+               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start)
+                   .count(),
+               kernels().name, loaded.pool->size(), static_cast<long long>(options.parallel),
+               static_cast<long long>(loaded.service->context_tokens()),
+               api_keys.empty() ? "no API key" : "API key required");
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  std::fprintf(stderr, "qinfer serve: %s, draining (up to %.0f s)\n",
+               signal_number == SIGTERM ? "SIGTERM" : "SIGINT", options.drain_timeout_seconds);
+  server.begin_drain();
+  const bool idle = server.wait_idle(std::chrono::milliseconds(
+      static_cast<int64_t>(options.drain_timeout_seconds * 1000)));
+  if (!idle) std::fprintf(stderr, "qinfer serve: drain timeout; cancelling what still runs\n");
+  loaded.scheduler->stop();
+  server.stop();
+  std::fprintf(stderr, "qinfer serve: stopped\n");
+  return ok_status();
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, int& exit_code) {
+  auto options = std::make_shared<ServeOptions>();
+  auto* cmd = app.add_subcommand("serve", "OpenAI-compatible HTTP server");
+  cmd->add_option("-m,--model", options->model, "Hugging Face model directory or .gguf file")
+      ->envname("QINFER_MODEL")
+      ->required();
+  cmd->add_option("--host", options->host, "Address to listen on")->envname("QINFER_HOST");
+  cmd->add_option("--port", options->port, "Port to listen on (0: any free port)")
+      ->envname("QINFER_PORT")
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--model-name", options->model_name,
+                  "The model id clients use (default: the model's file or directory name)")
+      ->envname("QINFER_MODEL_NAME");
+  auto* key = cmd->add_option("--api-key", options->api_key,
+                              "Require 'Authorization: Bearer KEY' on the API routes")
+                  ->envname("QINFER_API_KEY");
+  cmd->add_option("--api-key-file", options->api_key_file, "File with one API key per line")
+      ->envname("QINFER_API_KEY_FILE")
+      ->excludes(key);
+  cmd->add_option("--parallel", options->parallel, "Sequences generated together (slots)")
+      ->envname("QINFER_PARALLEL")
+      ->check(CLI::Range(int64_t{1}, int64_t{256}));
+  cmd->add_option("--ctx-size", options->ctx_size,
+                  "Context of each slot in tokens (default: 4096 or the model's, if smaller)")
+      ->envname("QINFER_CTX_SIZE")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("-t,--threads", options->threads, "Compute threads (0 = one per core)")
+      ->envname("QINFER_THREADS")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--batch-tokens", options->batch_tokens,
+                  "Tokens per forward pass (decode tokens plus prompt chunks)")
+      ->envname("QINFER_BATCH_TOKENS")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-queue", options->max_queue,
+                  "Requests waiting for a slot; beyond it requests get 429")
+      ->envname("QINFER_MAX_QUEUE")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-body", options->max_body, "Largest request body in bytes (413 beyond)")
+      ->envname("QINFER_MAX_BODY")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--drain-timeout", options->drain_timeout_seconds,
+                  "Seconds in-flight requests may take to finish after SIGTERM")
+      ->envname("QINFER_DRAIN_TIMEOUT")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--no-think", options->no_think,
+                "Default chat_template_kwargs.enable_thinking to false")
+      ->envname("QINFER_NO_THINK");
+  cmd->add_option("--dtype", options->dtype,
+                  "Convert a Hugging Face model's matrices at load: f32, f16, bf16, q8_0, q4_0, "
+                  "q4_k, q5_k, q6_k")
+      ->envname("QINFER_DTYPE");
+  cmd->add_option("--http-threads", options->http_threads,
+                  "HTTP worker threads (0: 2 x parallel + 16, at least 32)")
+      ->envname("QINFER_HTTP_THREADS")
+      ->check(CLI::NonNegativeNumber);
+  cmd->callback([options, &exit_code] {
+    const Status status = serve(*options);
+    if (!status.ok()) {
+      std::fprintf(stderr, "qinfer serve: error: %s\n", status.error().message.c_str());
+      exit_code = 1;
+    }
+  });
+}
+
+}  // namespace qinfer::cli

@@ -1,0 +1,188 @@
+// POST /v1/chat/completions: messages -> chat template -> token ids -> n choices in the
+// scheduler -> each choice's text through an OutputParser (reasoning, content, tool calls) ->
+// one chat.completion, or chat.completion.chunk events as the tokens come.
+//
+// Per choice, the stream is: a role chunk, delta chunks (the parser's deltas; logprobs of the
+// tokens behind a delta ride on it, held while the parser holds text back), a finish chunk;
+// after every choice, the usage chunk when asked, then [DONE]. The non-streaming message is the
+// same deltas merged (AssistantMessage::append), so both forms agree by construction.
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/chat_completion_request.h"
+#include "api/ids.h"
+#include "api/output_parser.h"
+#include "api/responses.h"
+#include "server/generation_job.h"
+#include "server/openai_service.h"
+
+namespace qinfer::server {
+namespace {
+
+// True when the prompt leaves the model inside an open <think> block (a template that opens
+// reasoning for the model), so the output starts as reasoning.
+bool prompt_opens_reasoning(const std::string& prompt) {
+  const size_t open = prompt.rfind("<think>");
+  return open != std::string::npos && prompt.find("</think>", open) == std::string::npos;
+}
+
+struct ChatChoiceState {
+  explicit ChatChoiceState(api::OutputParserOptions options) : parser(std::move(options)) {}
+
+  api::OutputParser parser;
+  api::AssistantMessage message;                  // non-streaming: every delta merged
+  std::vector<api::TokenLogprob> logprobs;        // non-streaming: all; streaming: not yet sent
+  int64_t reasoning_tokens = 0;
+  bool parser_done = false;                       // one call and parallel_tool_calls false
+};
+
+// Everything the choices' callbacks touch; owned by them and by the waiting handler.
+struct ChatJobState {
+  const tokenizer::Tokenizer* tokenizer = nullptr;
+  api::ResponseHeader header;
+  bool want_logprobs = false;
+  bool include_usage = false;
+  std::shared_ptr<SseStream> stream;              // null: non-streaming
+  std::shared_ptr<GenerationJob> job;
+  std::vector<ChatChoiceState> choices;
+  std::vector<std::string> finish_reasons;
+  api::Usage usage;
+  std::optional<std::string> error;               // a choice failed (a fault of ours)
+
+  std::mutex mutex;                               // guards remaining (the handler waits on it)
+  std::condition_variable all_done;
+  int remaining = 0;
+
+  void push_delta(int index, const api::OutputDelta& delta) {
+    ChatChoiceState& choice = choices[static_cast<size_t>(index)];
+    if (!stream) {
+      choice.message.append(delta);
+      return;
+    }
+    if (delta.empty() && choice.logprobs.empty()) return;
+    stream->push(api::chat_chunk_delta(header, index, delta,
+                                       want_logprobs ? &choice.logprobs : nullptr));
+    choice.logprobs.clear();
+  }
+
+  void on_token(int index, const engine::TokenOutput& token) {
+    ChatChoiceState& choice = choices[static_cast<size_t>(index)];
+    if (choice.parser_done) return;
+    const bool was_reasoning = choice.parser.in_reasoning();
+    const api::OutputDelta delta = choice.parser.push(token.text);
+    if (was_reasoning || choice.parser.in_reasoning()) ++choice.reasoning_tokens;
+    if (want_logprobs) choice.logprobs.push_back(token_logprob(*tokenizer, token));
+    push_delta(index, delta);
+    if (choice.parser.done()) {
+      choice.parser_done = true;
+      job->cancel(index);
+    }
+  }
+
+  void on_done(int index, Expected<engine::GenerationResult> result) {
+    ChatChoiceState& choice = choices[static_cast<size_t>(index)];
+    if (!result.ok()) {
+      error = result.error().message;
+      if (stream) stream->push(api::to_json(api::server_error(result.error().message)));
+    } else {
+      push_delta(index, choice.parser.finish());
+      const bool length = result->stop_reason == engine::StopReason::kLength;
+      finish_reasons[static_cast<size_t>(index)] =
+          std::string(api::chat_finish_reason(length, choice.parser.has_tool_calls()));
+      if (stream) {
+        stream->push(api::chat_chunk_finish(header, index, finish_reasons[static_cast<size_t>(index)]));
+      }
+      usage.completion_tokens += static_cast<int64_t>(result->generated_ids.size());
+      usage.reasoning_tokens += choice.reasoning_tokens;
+      usage.cached_tokens = std::max(usage.cached_tokens, result->reused_prompt_tokens);
+    }
+    std::lock_guard lock(mutex);
+    if (--remaining > 0) return;
+    if (stream) {
+      if (include_usage && !error) stream->push(api::chat_chunk_usage(header, usage));
+      stream->finish();
+    }
+    all_done.notify_all();
+  }
+};
+
+}  // namespace
+
+HandlerResult OpenAiService::chat_completions(const Request& request) {
+  auto body = parse_request_object(request);
+  if (!body.ok()) return api_error_response(body.error());
+  auto parsed = api::parse_chat_completion_request(body.value(), options_.defaults);
+  if (!parsed.ok()) return api_error_response(parsed.error());
+  const api::ChatCompletionParams& params = parsed.value();
+  if (auto error = api::unsupported_features(params)) return api_error_response(*error);
+  if (auto error = check_model(params.model)) return api_error_response(*error);
+  if (!assets_.chat_template) {
+    return api_error_response(api::invalid_request(
+        "messages", "This model has no chat template; send a raw prompt to /v1/completions"));
+  }
+  auto prompt = assets_.chat_template->render(params.chat);
+  if (!prompt.ok()) {
+    return api_error_response(api::invalid_request(
+        "messages", "The chat template cannot render these messages: " + prompt.error().message));
+  }
+  auto ids = assets_.tokenizer.encode(*prompt);
+  if (!ids.ok()) return api_error_response(api::invalid_request("messages", ids.error().message));
+  const int64_t prompt_tokens = static_cast<int64_t>(ids->size());
+  auto generation = generation_request(std::move(ids).value(), params.generation);
+  if (!generation.ok()) return api_error_response(generation.error());
+
+  auto state = std::make_shared<ChatJobState>();
+  state->tokenizer = &assets_.tokenizer;
+  state->header = api::ResponseHeader{api::chat_completion_id(), api::unix_seconds_now(),
+                                      params.model};
+  state->want_logprobs = params.generation.logprobs;
+  state->include_usage = params.generation.include_usage;
+  state->usage.prompt_tokens = prompt_tokens;
+  state->job = std::make_shared<GenerationJob>(params.generation.n);
+  state->remaining = params.generation.n;
+  state->finish_reasons.resize(static_cast<size_t>(params.generation.n));
+  api::OutputParserOptions parser_options;
+  parser_options.parse_tool_calls = params.parses_tool_calls();
+  parser_options.starts_in_reasoning = prompt_opens_reasoning(*prompt);
+  parser_options.parallel_tool_calls = params.parallel_tool_calls;
+  for (int i = 0; i < params.generation.n; ++i) state->choices.emplace_back(parser_options);
+  if (params.generation.stream) {
+    state->stream = std::make_shared<SseStream>();
+    // Role chunks go first, before any token can arrive from the scheduler thread.
+    for (int i = 0; i < params.generation.n; ++i) {
+      state->stream->push(api::chat_chunk_role(state->header, i));
+    }
+    state->stream->set_on_cancel([job = state->job] { job->cancel_all(); });
+  }
+
+  ChoiceCallbacks callbacks;
+  callbacks.on_token = [state](int i, const engine::TokenOutput& token) { state->on_token(i, token); };
+  callbacks.on_done = [state](int i, Expected<engine::GenerationResult> result) {
+    state->on_done(i, std::move(result));
+  };
+  const int top_logprobs = params.generation.logprobs ? params.generation.top_logprobs : -1;
+  if (auto error = state->job->submit(scheduler_, generation.value(), top_logprobs, callbacks)) {
+    return api_error_response(*error);
+  }
+  if (state->stream) return state->stream;
+
+  std::unique_lock lock(state->mutex);
+  state->all_done.wait(lock, [&] { return state->remaining == 0; });
+  if (state->error) return api_error_response(api::server_error(*state->error));
+  std::vector<api::ChatChoice> choices;
+  for (int i = 0; i < params.generation.n; ++i) {
+    api::ChatChoice choice;
+    choice.index = i;
+    choice.message = std::move(state->choices[static_cast<size_t>(i)].message);
+    choice.finish_reason = state->finish_reasons[static_cast<size_t>(i)];
+    if (state->want_logprobs) choice.logprobs = std::move(state->choices[static_cast<size_t>(i)].logprobs);
+    choices.push_back(std::move(choice));
+  }
+  return JsonResponse{200, api::chat_completion_json(state->header, choices, state->usage), {}};
+}
+
+}  // namespace qinfer::server
