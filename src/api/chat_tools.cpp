@@ -7,22 +7,35 @@
 namespace qinfer::api {
 namespace {
 
-ApiResult<std::string> parse_tool(const Json& tool, const std::string& param) {
-  if (!tool.is_object()) return wrong_type(param, "a tool object", tool);
-  const FieldReader fields(tool, param);
+// {"type": "function", "function": {"name": ..., ...}}, the shape of a tool and of a named
+// tool_choice: a reader of the "function" object and its name.
+struct FunctionObject {
+  FieldReader fields;
+  std::string name;
+};
+
+ApiResult<FunctionObject> read_function_object(const FieldReader& fields) {
   std::string type;
   QINFER_API_RETURN_IF_ERROR(fields.require_string("type", type));
   if (type != "function") {
     return invalid_request(fields.param("type"),
-                           fmt::format("Invalid '{}': only 'function' tools are supported, got '{}'.",
+                           fmt::format("Invalid '{}': only 'function' is supported, got '{}'.",
                                        fields.param("type"), type));
   }
   const Json* function = nullptr;
   QINFER_API_RETURN_IF_ERROR(fields.read_object("function", function));
   if (!function) return missing_field(fields.param("function"));
-  const FieldReader function_fields(*function, fields.param("function"));
-  std::string name;
-  QINFER_API_RETURN_IF_ERROR(function_fields.require_string("name", name));
+  FunctionObject out{FieldReader(*function, fields.param("function")), ""};
+  QINFER_API_RETURN_IF_ERROR(out.fields.require_string("name", out.name));
+  return out;
+}
+
+ApiResult<std::string> parse_tool(const Json& tool, const std::string& param) {
+  if (!tool.is_object()) return wrong_type(param, "a tool object", tool);
+  auto function = read_function_object(FieldReader(tool, param));
+  if (!function) return function.error();
+  const FieldReader& function_fields = function->fields;
+  const std::string& name = function->name;
   if (!is_valid_function_name(name)) {
     return invalid_request(function_fields.param("name"),
                            fmt::format("Invalid '{}': '{}' does not match ^[a-zA-Z0-9_-]{{1,64}}$.",
@@ -91,20 +104,10 @@ ApiResult<ToolChoice> parse_tool_choice(const Json* tool_choice, const ChatTools
   if (!tool_choice->is_object()) {
     return wrong_type("tool_choice", "a string or an object", *tool_choice);
   }
-  const FieldReader fields(*tool_choice, "tool_choice");
-  std::string type;
-  QINFER_API_RETURN_IF_ERROR(fields.require_string("type", type));
-  if (type != "function") {
-    return invalid_request(fields.param("type"),
-                           fmt::format("Invalid '{}': only 'function' is supported, got '{}'.",
-                                       fields.param("type"), type));
-  }
-  const Json* function = nullptr;
-  QINFER_API_RETURN_IF_ERROR(fields.read_object("function", function));
-  if (!function) return missing_field(fields.param("function"));
-  const FieldReader function_fields(*function, fields.param("function"));
-  std::string name;
-  QINFER_API_RETURN_IF_ERROR(function_fields.require_string("name", name));
+  auto function = read_function_object(FieldReader(*tool_choice, "tool_choice"));
+  if (!function) return function.error();
+  const FieldReader& function_fields = function->fields;
+  const std::string& name = function->name;
   QINFER_API_RETURN_IF_ERROR(needs_tools("a named function"));
   if (std::find(tools.names.begin(), tools.names.end(), name) == tools.names.end()) {
     return invalid_request(function_fields.param("name"),

@@ -6,9 +6,7 @@
 // tokens behind a delta ride on it, held while the parser holds text back), a finish chunk;
 // after every choice, the usage chunk when asked, then [DONE]. The non-streaming message is the
 // same deltas merged (AssistantMessage::append), so both forms agree by construction.
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,21 +39,10 @@ struct ChatChoiceState {
 };
 
 // Everything the choices' callbacks touch; owned by them and by the waiting handler.
-struct ChatJobState {
-  const tokenizer::Tokenizer* tokenizer = nullptr;
-  api::ResponseHeader header;
-  bool want_logprobs = false;
-  bool include_usage = false;
-  std::shared_ptr<SseStream> stream;              // null: non-streaming
-  std::shared_ptr<GenerationJob> job;
+struct ChatJobState : RequestState {
+  using RequestState::RequestState;
   std::vector<ChatChoiceState> choices;
   std::vector<std::string> finish_reasons;
-  api::Usage usage;
-  std::optional<std::string> error;               // a choice failed (a fault of ours)
-
-  std::mutex mutex;                               // guards remaining (the handler waits on it)
-  std::condition_variable all_done;
-  int remaining = 0;
 
   void push_delta(int index, const api::OutputDelta& delta) {
     ChatChoiceState& choice = choices[static_cast<size_t>(index)];
@@ -86,8 +73,7 @@ struct ChatJobState {
   void on_done(int index, Expected<engine::GenerationResult> result) {
     ChatChoiceState& choice = choices[static_cast<size_t>(index)];
     if (!result.ok()) {
-      error = result.error().message;
-      if (stream) stream->push(api::to_json(api::server_error(result.error().message)));
+      record_error(result.error());
     } else {
       push_delta(index, choice.parser.finish());
       const bool length = result->stop_reason == engine::StopReason::kLength;
@@ -96,17 +82,10 @@ struct ChatJobState {
       if (stream) {
         stream->push(api::chat_chunk_finish(header, index, finish_reasons[static_cast<size_t>(index)]));
       }
-      usage.completion_tokens += static_cast<int64_t>(result->generated_ids.size());
+      count_usage(*result);
       usage.reasoning_tokens += choice.reasoning_tokens;
-      usage.cached_tokens = std::max(usage.cached_tokens, result->reused_prompt_tokens);
     }
-    std::lock_guard lock(mutex);
-    if (--remaining > 0) return;
-    if (stream) {
-      if (include_usage && !error) stream->push(api::chat_chunk_usage(header, usage));
-      stream->finish();
-    }
-    all_done.notify_all();
+    choice_ended(&api::chat_chunk_usage);
   }
 };
 
@@ -135,15 +114,13 @@ HandlerResult OpenAiService::chat_completions(const Request& request) {
   auto generation = generation_request(std::move(ids).value(), params.generation);
   if (!generation.ok()) return api_error_response(generation.error());
 
-  auto state = std::make_shared<ChatJobState>();
-  state->tokenizer = &assets_.tokenizer;
-  state->header = api::ResponseHeader{api::chat_completion_id(), api::unix_seconds_now(),
-                                      params.model};
+  auto state = std::make_shared<ChatJobState>(
+      assets_.tokenizer,
+      api::ResponseHeader{api::chat_completion_id(), api::unix_seconds_now(), params.model},
+      params.generation.n);
   state->want_logprobs = params.generation.logprobs;
   state->include_usage = params.generation.include_usage;
   state->usage.prompt_tokens = prompt_tokens;
-  state->job = std::make_shared<GenerationJob>(params.generation.n);
-  state->remaining = params.generation.n;
   state->finish_reasons.resize(static_cast<size_t>(params.generation.n));
   api::OutputParserOptions parser_options;
   parser_options.parse_tool_calls = params.parses_tool_calls();
@@ -151,28 +128,15 @@ HandlerResult OpenAiService::chat_completions(const Request& request) {
   parser_options.parallel_tool_calls = params.parallel_tool_calls;
   for (int i = 0; i < params.generation.n; ++i) state->choices.emplace_back(parser_options);
   if (params.generation.stream) {
-    state->stream = std::make_shared<SseStream>();
+    state->open_stream();
     // Role chunks go first, before any token can arrive from the scheduler thread.
     for (int i = 0; i < params.generation.n; ++i) {
       state->stream->push(api::chat_chunk_role(state->header, i));
     }
-    state->stream->set_on_cancel([job = state->job] { job->cancel_all(); });
   }
 
-  ChoiceCallbacks callbacks;
-  callbacks.on_token = [state](int i, const engine::TokenOutput& token) { state->on_token(i, token); };
-  callbacks.on_done = [state](int i, Expected<engine::GenerationResult> result) {
-    state->on_done(i, std::move(result));
-  };
   const int top_logprobs = params.generation.logprobs ? params.generation.top_logprobs : -1;
-  if (auto error = state->job->submit(scheduler_, generation.value(), top_logprobs, callbacks)) {
-    return api_error_response(*error);
-  }
-  if (state->stream) return state->stream;
-
-  std::unique_lock lock(state->mutex);
-  state->all_done.wait(lock, [&] { return state->remaining == 0; });
-  if (state->error) return api_error_response(api::server_error(*state->error));
+  if (auto early = run_choices(scheduler_, state, generation.value(), top_logprobs)) return *early;
   std::vector<api::ChatChoice> choices;
   for (int i = 0; i < params.generation.n; ++i) {
     api::ChatChoice choice;

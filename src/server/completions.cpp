@@ -2,9 +2,7 @@
 // text_completion objects, whole or as stream chunks of the same shape. `echo` puts the prompt's
 // text before each choice's; legacy logprobs give tokens, token_logprobs, top_logprobs and
 // character offsets.
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,22 +23,10 @@ size_t unicode_characters(std::string_view text) {
   return count;
 }
 
-struct CompletionJobState {
-  const tokenizer::Tokenizer* tokenizer = nullptr;
-  api::ResponseHeader header;
-  bool want_logprobs = false;
-  bool include_usage = false;
-  std::string echo;                               // the prompt's text when echo is on
-  std::shared_ptr<SseStream> stream;
-  std::shared_ptr<GenerationJob> job;
+struct CompletionJobState : RequestState {
+  using RequestState::RequestState;
   std::vector<api::CompletionChoice> choices;
   std::vector<size_t> streamed_characters;        // streaming: text_offset of the next chunk
-  api::Usage usage;
-  std::optional<std::string> error;
-
-  std::mutex mutex;
-  std::condition_variable all_done;
-  int remaining = 0;
 
   void on_token(int index, const engine::TokenOutput& token) {
     api::CompletionChoice& choice = choices[static_cast<size_t>(index)];
@@ -62,23 +48,15 @@ struct CompletionJobState {
   void on_done(int index, Expected<engine::GenerationResult> result) {
     api::CompletionChoice& choice = choices[static_cast<size_t>(index)];
     if (!result.ok()) {
-      error = result.error().message;
-      if (stream) stream->push(api::to_json(api::server_error(result.error().message)));
+      record_error(result.error());
     } else {
       choice.finish_reason = result->stop_reason == engine::StopReason::kLength ? "length" : "stop";
       if (stream) {
         stream->push(api::completion_chunk(header, index, "", nullptr, choice.finish_reason));
       }
-      usage.completion_tokens += static_cast<int64_t>(result->generated_ids.size());
-      usage.cached_tokens = std::max(usage.cached_tokens, result->reused_prompt_tokens);
+      count_usage(*result);
     }
-    std::lock_guard lock(mutex);
-    if (--remaining > 0) return;
-    if (stream) {
-      if (include_usage && !error) stream->push(api::completion_chunk_usage(header, usage));
-      stream->finish();
-    }
-    all_done.notify_all();
+    choice_ended(&api::completion_chunk_usage);
   }
 };
 
@@ -118,15 +96,13 @@ HandlerResult OpenAiService::completions(const Request& request) {
   auto generation = generation_request(std::move(ids), params.generation);
   if (!generation.ok()) return api_error_response(generation.error());
 
-  auto state = std::make_shared<CompletionJobState>();
   const int n = params.generation.n;
-  state->tokenizer = &assets_.tokenizer;
-  state->header = api::ResponseHeader{api::completion_id(), api::unix_seconds_now(), params.model};
+  auto state = std::make_shared<CompletionJobState>(
+      assets_.tokenizer, api::ResponseHeader{api::completion_id(), api::unix_seconds_now(), params.model},
+      n);
   state->want_logprobs = params.generation.logprobs;
   state->include_usage = params.generation.include_usage;
   state->usage.prompt_tokens = prompt_tokens;
-  state->job = std::make_shared<GenerationJob>(n);
-  state->remaining = n;
   const std::string echo = params.echo ? prompt_text : std::string();
   for (int i = 0; i < n; ++i) {
     api::CompletionChoice choice;
@@ -138,27 +114,14 @@ HandlerResult OpenAiService::completions(const Request& request) {
   }
   state->streamed_characters.assign(static_cast<size_t>(n), unicode_characters(echo));
   if (params.generation.stream) {
-    state->stream = std::make_shared<SseStream>();
+    state->open_stream();
     if (!echo.empty()) {
       for (int i = 0; i < n; ++i) state->stream->push(api::completion_chunk(state->header, i, echo));
     }
-    state->stream->set_on_cancel([job = state->job] { job->cancel_all(); });
   }
 
-  ChoiceCallbacks callbacks;
-  callbacks.on_token = [state](int i, const engine::TokenOutput& token) { state->on_token(i, token); };
-  callbacks.on_done = [state](int i, Expected<engine::GenerationResult> result) {
-    state->on_done(i, std::move(result));
-  };
   const int top_logprobs = params.generation.logprobs ? params.generation.top_logprobs : -1;
-  if (auto error = state->job->submit(scheduler_, generation.value(), top_logprobs, callbacks)) {
-    return api_error_response(*error);
-  }
-  if (state->stream) return state->stream;
-
-  std::unique_lock lock(state->mutex);
-  state->all_done.wait(lock, [&] { return state->remaining == 0; });
-  if (state->error) return api_error_response(api::server_error(*state->error));
+  if (auto early = run_choices(scheduler_, state, generation.value(), top_logprobs)) return *early;
   return JsonResponse{200, api::completion_json(state->header, state->choices, state->usage), {}};
 }
 

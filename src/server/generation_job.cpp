@@ -1,5 +1,8 @@
 #include "server/generation_job.h"
 
+#include <algorithm>
+#include <utility>
+
 namespace qinfer::server {
 
 GenerationJob::GenerationJob(int choices) {
@@ -38,6 +41,46 @@ void GenerationJob::cancel_all() {
 }
 
 void GenerationJob::cancel(int choice) { cancel_[static_cast<size_t>(choice)]->store(true); }
+
+bool ChoiceCountdown::count_down() {
+  std::lock_guard lock(mutex_);
+  if (--remaining_ > 0) return false;
+  all_done_.notify_all();
+  return true;
+}
+
+void ChoiceCountdown::wait() {
+  std::unique_lock lock(mutex_);
+  all_done_.wait(lock, [&] { return remaining_ == 0; });
+}
+
+RequestState::RequestState(const tokenizer::Tokenizer& tokenizer_in, api::ResponseHeader header_in,
+                           int choices)
+    : tokenizer(&tokenizer_in),
+      header(std::move(header_in)),
+      job(std::make_shared<GenerationJob>(choices)),
+      countdown(std::make_unique<ChoiceCountdown>(choices)) {}
+
+void RequestState::open_stream() {
+  stream = std::make_shared<SseStream>();
+  stream->set_on_cancel([job = job] { job->cancel_all(); });
+}
+
+void RequestState::record_error(const Error& failure) {
+  error = failure.message;
+  if (stream) stream->push(api::to_json(api::server_error(failure.message)));
+}
+
+void RequestState::count_usage(const engine::GenerationResult& result) {
+  usage.completion_tokens += static_cast<int64_t>(result.generated_ids.size());
+  usage.cached_tokens = std::max(usage.cached_tokens, result.reused_prompt_tokens);
+}
+
+void RequestState::choice_ended(UsageChunk usage_chunk) {
+  if (!countdown->count_down() || !stream) return;
+  if (include_usage && !error) stream->push(usage_chunk(header, usage));
+  stream->finish();
+}
 
 api::TokenLogprob token_logprob(const tokenizer::Tokenizer& tokenizer,
                                 const engine::TokenOutput& token) {

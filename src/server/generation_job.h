@@ -8,14 +8,19 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
+#include <mutex>
 #include <vector>
 
 #include "api/openai_error.h"
 #include "api/responses.h"
 #include "engine/scheduler.h"
+#include "server/sse_stream.h"
 #include "tokenizer/tokenizer.h"
 
 namespace qinfer::server {
@@ -44,6 +49,49 @@ class GenerationJob {
 
  private:
   std::vector<std::shared_ptr<std::atomic<bool>>> cancel_;
+};
+
+// Counts a request's choices down: the scheduler thread reports each choice's end, the handler
+// of a non-streaming request waits for the last.
+class ChoiceCountdown {
+ public:
+  explicit ChoiceCountdown(int choices) : remaining_(choices) {}
+  // A choice ended; true for the last one (the waiter is then woken).
+  bool count_down();
+  void wait();
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable all_done_;
+  int remaining_;
+};
+
+// What both endpoints keep for one request, shared by its choices' callbacks (on the scheduler
+// thread) and the handler. Derived states add the per-choice output.
+struct RequestState {
+  using UsageChunk = api::Json (*)(const api::ResponseHeader&, const api::Usage&);
+
+  const tokenizer::Tokenizer* tokenizer = nullptr;
+  api::ResponseHeader header;
+  bool want_logprobs = false;
+  bool include_usage = false;
+  std::shared_ptr<SseStream> stream;   // null: non-streaming
+  std::shared_ptr<GenerationJob> job;
+  api::Usage usage;
+  std::optional<std::string> error;    // a choice failed (a fault of ours)
+  std::unique_ptr<ChoiceCountdown> countdown;
+
+  RequestState(const tokenizer::Tokenizer& tokenizer, api::ResponseHeader header, int choices);
+
+  // Makes the response a stream; a client that leaves cancels every choice.
+  void open_stream();
+  // A choice failed: remembered, and sent as an error event on a stream.
+  void record_error(const Error& failure);
+  // A choice finished: its tokens count in the usage.
+  void count_usage(const engine::GenerationResult& result);
+  // After a choice's last event: the last choice ends the stream (the usage chunk first, when
+  // asked) or wakes the handler.
+  void choice_ended(UsageChunk usage_chunk);
 };
 
 // The token's bytes and its alternatives' as the API reports logprobs (api/responses.h).

@@ -9,6 +9,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,7 @@
 #include "engine/scheduler.h"
 #include "engine/text_assets.h"
 #include "model/model.h"
+#include "server/generation_job.h"
 #include "server/http_server.h"
 
 namespace qinfer::server {
@@ -69,5 +72,27 @@ api::ApiResult<api::Json> parse_request_object(const Request& request);
 
 // An ApiError as a response, with Retry-After for 429 and 503.
 JsonResponse api_error_response(const api::ApiError& error);
+
+// Runs a request's choices: their callbacks call state->on_token / state->on_done. Returns the
+// refusal as an error response, the stream when streaming, the error response of a failed
+// choice; nullopt once every choice ended well (the caller builds the response from `state`).
+template <class State>
+std::optional<HandlerResult> run_choices(engine::Scheduler& scheduler,
+                                         const std::shared_ptr<State>& state,
+                                         const engine::GenerationRequest& request,
+                                         int top_logprobs) {
+  ChoiceCallbacks callbacks;
+  callbacks.on_token = [state](int i, const engine::TokenOutput& token) { state->on_token(i, token); };
+  callbacks.on_done = [state](int i, Expected<engine::GenerationResult> result) {
+    state->on_done(i, std::move(result));
+  };
+  if (auto error = state->job->submit(scheduler, request, top_logprobs, callbacks)) {
+    return api_error_response(*error);
+  }
+  if (state->stream) return state->stream;
+  state->countdown->wait();
+  if (state->error) return api_error_response(api::server_error(*state->error));
+  return std::nullopt;
+}
 
 }  // namespace qinfer::server

@@ -16,17 +16,18 @@ def test_sigterm_drains_in_flight_requests_then_exits_0(tiny_model):
     srv = Server(tiny_model, "--parallel", "1", "--ctx-size", "512", "--drain-timeout", "60")
     try:
         client = openai.OpenAI(base_url=srv.base_url + "/v1", api_key=API_KEY, max_retries=0)
-        stream = client.chat.completions.create(model=MODEL_NAME, messages=MESSAGES, max_tokens=60,
+        # Long enough (about a second on the tiny model) for /ready to be polled while draining.
+        stream = client.chat.completions.create(model=MODEL_NAME, messages=MESSAGES, max_tokens=400,
                                                 stream=True, extra_body={"ignore_eos": True})
         chunks = iter(stream)
         next(chunks)  # the request is running
         srv.proc.send_signal(signal.SIGTERM)
         deadline = time.time() + 30
-        while time.time() < deadline:
-            if httpx.get(srv.base_url + "/ready").status_code == 503:
-                break
-            time.sleep(0.05)
-        assert httpx.get(srv.base_url + "/ready").status_code == 503
+        draining = False
+        while time.time() < deadline and not draining:
+            draining = httpx.get(srv.base_url + "/ready").status_code == 503
+            time.sleep(0.01)
+        assert draining
         rest = list(chunks)
         finishes = [c.choices[0].finish_reason for c in rest if c.choices]
         assert finishes[-1] == "length"
