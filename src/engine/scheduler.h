@@ -103,7 +103,8 @@ class Scheduler {
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  // Validates and queues a request; on error the callbacks are never called. Thread-safe.
+  // Validates and queues a request; on error the callbacks are never called. Thread-safe. A
+  // request with a grammar and no token index gets the scheduler's (built on first use).
   SubmitResult submit(SequenceRequest request);
 
   // Refuses new requests, cancels queued and running ones (each gets on_done with
@@ -124,6 +125,7 @@ class Scheduler {
   void finish(Slot& slot, Expected<GenerationResult> result);
   void step();
   void emit_token(Slot& slot, int32_t token, std::span<const float> logits);
+  const std::shared_ptr<const constrain::TokenIndex>& grammar_tokens();
 
   const Model& model_;
   const tokenizer::Tokenizer& tokenizer_;
@@ -138,6 +140,10 @@ class Scheduler {
   bool stopping_ = false;
   SchedulerStats stats_;
   std::thread thread_;
+
+  std::once_flag grammar_tokens_once_;  // the token index for constrained requests, made once
+  std::shared_ptr<const constrain::TokenIndex> grammar_tokens_;
+  std::string grammar_tokens_error_;
 
   // Per-step buffers, reused.
   std::vector<SequenceChunk> chunks_;

@@ -38,6 +38,15 @@ Status check_generation_request(const GenerationRequest& request, int64_t vocab_
   if (request.max_new_tokens < 1) {
     return make_error("max tokens must be at least 1, got {}", request.max_new_tokens);
   }
+  if (request.grammar != nullptr) {
+    if (request.grammar_tokens == nullptr) {
+      return make_error("constrained generation needs the tokenizer's token index");
+    }
+    if (request.grammar_tokens->model_vocab_size() != vocab_size) {
+      return make_error("the grammar's token index covers {} ids, the model has {}",
+                        request.grammar_tokens->model_vocab_size(), vocab_size);
+    }
+  }
   for (size_t i = 0; i < request.prompt.size(); ++i) {
     const int32_t id = request.prompt[i];
     if (id < 0 || id >= vocab_size) {
@@ -60,8 +69,31 @@ Expected<SequenceDecoder> SequenceDecoder::create(const GenerationRequest& reque
                           GenerationLimits::create(request.eos_token_ids, request.max_new_tokens,
                                                    vocab_size, request.ignore_eos));
   QINFER_ASSIGN_OR_RETURN(StopMatcher matcher, StopMatcher::create(request.stop));
-  return SequenceDecoder(std::move(sampler), std::move(limits), std::move(matcher),
-                         tokenizer::StreamingDetokenizer(tokenizer, request.skip_special_tokens));
+  std::vector<int32_t> eos_ids;
+  if (!request.ignore_eos) eos_ids.assign(limits.eos_token_ids().begin(), limits.eos_token_ids().end());
+  SequenceDecoder decoder(std::move(sampler), std::move(limits), std::move(matcher),
+                          tokenizer::StreamingDetokenizer(tokenizer, request.skip_special_tokens));
+  if (request.grammar != nullptr) {
+    decoder.constraint_.emplace(Constraint{
+        constrain::Matcher(request.grammar), constrain::TokenMasker(request.grammar_tokens),
+        std::vector<uint64_t>(constrain::mask_words(vocab_size)), std::move(eos_ids)});
+  }
+  return decoder;
+}
+
+Expected<int32_t> SequenceDecoder::sample_constrained(std::span<const float> logits) {
+  Constraint& c = *constraint_;
+  c.masker.compute(c.matcher, c.eos_ids, c.mask);
+  const int32_t token = sampler_.sample(logits, c.mask);
+  if (!constrain::mask_test(c.mask, token)) {
+    return make_error("no token allowed by the response format or tool choice is left after "
+                      "logit_bias");
+  }
+  // EOS ids have no bytes (special tokens); they are only allowed once the document is complete.
+  if (!c.matcher.accept(c.masker.index().token_bytes(token))) {
+    return make_error("internal error: token {} passed the grammar mask but not the matcher", token);
+  }
+  return token;
 }
 
 void SequenceDecoder::emit_text(std::string_view text, const TextCallback& emit) {
@@ -83,7 +115,11 @@ void SequenceDecoder::finish(const TextCallback& emit) {
 Expected<SequenceDecoder::Step> SequenceDecoder::next(std::span<const float> logits,
                                                       const TextCallback& emit) {
   Step result;
-  result.token = sampler_.sample(logits);
+  if (constraint_) {
+    QINFER_ASSIGN_OR_RETURN(result.token, sample_constrained(logits));
+  } else {
+    result.token = sampler_.sample(logits);
+  }
   generated_.push_back(result.token);
   const FinishReason finish_reason =
       limits_.check(result.token, static_cast<int64_t>(generated_.size()));
@@ -98,6 +134,12 @@ Expected<SequenceDecoder::Step> SequenceDecoder::next(std::span<const float> log
   const StopMatcher::Step step = matcher_.push(piece_);
   emit_text(step.emit, emit);
   if (step.stopped) {
+    result.finished = true;
+    result.reason = StopReason::kStop;
+  } else if (constraint_ && constraint_->matcher.is_complete() &&
+             !constraint_->matcher.can_accept_more()) {
+    // The document is whole and nothing may follow: the end a model would mark with EOS.
+    finish(emit);
     result.finished = true;
     result.reason = StopReason::kStop;
   } else if (finish_reason == FinishReason::kLength) {

@@ -10,12 +10,17 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/expected.h"
+#include "constrain/matcher.h"
+#include "constrain/token_index.h"
+#include "constrain/token_mask.h"
 #include "sampling/generation_limits.h"
 #include "sampling/sampler.h"
 #include "sampling/stop_strings.h"
@@ -32,6 +37,12 @@ struct GenerationRequest {
   std::vector<std::string> stop;        // stop strings (OpenAI `stop`), not part of the output
   bool skip_special_tokens = false;     // leave special tokens out of the text (HF decode flag)
   bool ignore_eos = false;              // benchmarks: always generate max_new_tokens
+  // Constrained decoding (response_format, forced tool calls): every token keeps the output a
+  // prefix of a document of `grammar`, and generation stops with kStop once the document is
+  // complete and nothing can extend it (EOS is allowed only when it is complete). The token
+  // index is the tokenizer's, built once and shared (Scheduler::submit supplies it when null).
+  std::shared_ptr<const constrain::Grammar> grammar;
+  std::shared_ptr<const constrain::TokenIndex> grammar_tokens;
 };
 
 enum class StopReason { kStop, kLength, kCancelled };
@@ -43,7 +54,7 @@ std::string_view stop_reason_name(StopReason reason);
 using TextCallback = std::function<void(std::string_view piece)>;
 
 // Checks what does not depend on a context size: a non-empty prompt of ids inside the
-// vocabulary and max_new_tokens >= 1.
+// vocabulary, max_new_tokens >= 1, and a grammar's token index for this vocabulary.
 Status check_generation_request(const GenerationRequest& request, int64_t vocab_size);
 
 class SequenceDecoder {
@@ -78,6 +89,16 @@ class SequenceDecoder {
         matcher_(std::move(matcher)),
         detokenizer_(std::move(detokenizer)) {}
   void emit_text(std::string_view text, const TextCallback& emit);
+  Expected<int32_t> sample_constrained(std::span<const float> logits);
+
+  // Per-sequence grammar state, present with a grammar: the matcher, the masker's buffers and
+  // the mask itself are made once here, so a step allocates nothing.
+  struct Constraint {
+    constrain::Matcher matcher;
+    constrain::TokenMasker masker;
+    std::vector<uint64_t> mask;        // [mask_words(vocab)] allowed ids of this step
+    std::vector<int32_t> eos_ids;      // allowed once the document is complete
+  };
 
   Sampler sampler_;
   GenerationLimits limits_;
@@ -86,6 +107,7 @@ class SequenceDecoder {
   std::string piece_;                 // the current token's decoded bytes (reused buffer)
   std::string text_;                  // everything emitted
   std::vector<int32_t> generated_;    // every sampled id, an ending EOS id included
+  std::optional<Constraint> constraint_;
 };
 
 }  // namespace qinfer::engine

@@ -63,16 +63,44 @@ double Sampler::uniform() { return static_cast<double>(rng_() >> 11) * 0x1p-53; 
 
 int32_t Sampler::sample(std::span<const float> logits) {
   assert(logits.size() == adjusted_.size());
-  const std::span<const float> adjusted = adjusted_logits(logits);
+  return choose(adjusted_logits(logits));
+}
+
+int32_t Sampler::sample(std::span<const float> logits, std::span<const uint64_t> allowed) {
+  assert(logits.size() == adjusted_.size());
+  assert(allowed.size() * 64 >= adjusted_.size());
+  adjusted_logits(logits, /*always_copy=*/true);
+  // Whole words at once where they are all allowed or all banned: a grammar mask is mostly one
+  // or the other (inside a string nearly everything, between values nearly nothing).
+  constexpr float kBanned = -std::numeric_limits<float>::infinity();
+  const size_t vocab = adjusted_.size();
+  for (size_t w = 0; w * 64 < vocab; ++w) {
+    const uint64_t bits = allowed[w];
+    if (bits == ~uint64_t{0}) continue;
+    const size_t begin = w * 64;
+    const size_t end = std::min(vocab, begin + 64);
+    if (bits == 0) {
+      std::fill(adjusted_.begin() + static_cast<std::ptrdiff_t>(begin),
+                adjusted_.begin() + static_cast<std::ptrdiff_t>(end), kBanned);
+      continue;
+    }
+    for (size_t i = begin; i < end; ++i) {
+      if (!((bits >> (i - begin)) & 1)) adjusted_[i] = kBanned;
+    }
+  }
+  return choose(adjusted_);
+}
+
+int32_t Sampler::choose(std::span<const float> adjusted) {
   const int32_t token =
       params_.temperature == 0.0 ? argmax_first(adjusted) : sample_stochastic(adjusted);
   history_.add_generated(token);
   return token;
 }
 
-std::span<const float> Sampler::adjusted_logits(std::span<const float> logits) {
+std::span<const float> Sampler::adjusted_logits(std::span<const float> logits, bool always_copy) {
   const bool penalize = penalties_.active() && !history_.distinct_tokens().empty();
-  if (params_.logit_bias.empty() && !penalize) return logits;  // nothing to copy for
+  if (params_.logit_bias.empty() && !penalize && !always_copy) return logits;
   std::copy(logits.begin(), logits.end(), adjusted_.begin());
   apply_logit_bias(params_.logit_bias, adjusted_);
   if (penalize) apply_penalties(penalties_, history_, adjusted_);

@@ -66,6 +66,13 @@ class Sampler {
   // Picks a token id from logits [vocab_size] and records it as generated (for the penalties).
   int32_t sample(std::span<const float> logits);
 
+  // The same, choosing only among the tokens whose bit is set in `allowed` (bit id % 64 of word
+  // id / 64, at least vocab_size bits): a grammar's mask. The others become -inf after
+  // logit_bias and penalties, before the greedy choice, temperature and the filters, so top_k,
+  // top_p and min_p act on the allowed tokens only. When every allowed token is at -inf (banned
+  // by logit_bias) the returned id is not allowed; callers check.
+  int32_t sample(std::span<const float> logits, std::span<const uint64_t> allowed);
+
   // Records a generated token the sampler did not choose (a forced or grammar-completed token).
   // Never call it for the ids sample() returned: those are recorded already.
   void accept(int32_t token);
@@ -73,7 +80,8 @@ class Sampler {
   const SamplerParams& params() const { return params_; }
 
  private:
-  std::span<const float> adjusted_logits(std::span<const float> logits);
+  std::span<const float> adjusted_logits(std::span<const float> logits, bool always_copy = false);
+  int32_t choose(std::span<const float> adjusted);
   int32_t sample_stochastic(std::span<const float> logits);
   int32_t sample_top_k(std::span<const float> logits, float max_logit);
   int32_t sample_top_p(std::span<const float> logits, float max_logit);

@@ -149,3 +149,39 @@ TEST(Sampler, RejectsBadParameters) {
 
 }  // namespace
 }  // namespace qinfer
+
+namespace qinfer {
+namespace {
+
+// A grammar mask: only the allowed ids can come out, for greedy and for every filter, and the
+// filters see the allowed tokens only (top_k 1 picks the best allowed one).
+TEST(SamplerMask, OnlyAllowedTokensAreChosen) {
+  const int64_t vocab = 300;
+  std::vector<float> logits(static_cast<size_t>(vocab));
+  for (int64_t i = 0; i < vocab; ++i) logits[static_cast<size_t>(i)] = static_cast<float>(i % 97);
+  std::vector<uint64_t> allowed((vocab + 63) / 64, 0);
+  for (const int64_t id : {3, 64, 130, 299}) allowed[id / 64] |= uint64_t{1} << (id % 64);
+  SamplerParams greedy;
+  Sampler g(vocab, greedy);
+  EXPECT_EQ(g.sample(logits, allowed), 64);  // logit 64 % 97 = 64 beats 3, 33 and 7
+  SamplerParams top1;
+  top1.temperature = 1.0;
+  top1.top_k = 1;
+  Sampler t(vocab, top1);
+  EXPECT_EQ(t.sample(logits, allowed), 64);
+  for (const double top_p : {1.0, 0.5}) {
+    SamplerParams params;
+    params.temperature = 5.0;
+    params.top_p = top_p;
+    params.min_p = 0.0;
+    params.seed = 9;
+    Sampler s(vocab, params);
+    for (int i = 0; i < 200; ++i) {
+      const int32_t id = s.sample(logits, allowed);
+      EXPECT_TRUE((allowed[static_cast<size_t>(id) / 64] >> (id % 64)) & 1) << id;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace qinfer
