@@ -142,19 +142,4 @@ ApiResult<ChatCompletionParams> parse_chat_completion_request(const Json& body,
   return out;
 }
 
-MaybeApiError unsupported_features(const ChatCompletionParams& params) {
-  if (params.response_format.type != ResponseFormatType::kText) {
-    return invalid_request("response_format",
-                           "'response_format' json_object and json_schema are not supported yet "
-                           "(they need constrained decoding).");
-  }
-  if (params.tool_choice.mode == ToolChoiceMode::kRequired ||
-      params.tool_choice.mode == ToolChoiceMode::kFunction) {
-    return invalid_request("tool_choice",
-                           "'tool_choice' 'required' and a named function are not supported yet "
-                           "(they need constrained decoding); use 'auto'.");
-  }
-  return std::nullopt;
-}
-
 }  // namespace qinfer::api

@@ -47,9 +47,5 @@ struct ChatCompletionParams {
 ApiResult<ChatCompletionParams> parse_chat_completion_request(const Json& body,
                                                               const RequestDefaults& defaults);
 
-// Features the request format accepts but the server cannot honour until constrained decoding
-// lands: response_format json_object / json_schema and tool_choice required / named. A separate
-// check so that it can be deleted then; the server calls it right after parsing.
-MaybeApiError unsupported_features(const ChatCompletionParams& params);
 
 }  // namespace qinfer::api

@@ -28,7 +28,9 @@ void append_reasoning_delta(const chat::ReasoningDelta& from, OutputDelta& to) {
 }  // namespace
 
 OutputParser::OutputParser(OutputParserOptions options)
-    : options_(std::move(options)), reasoning_(options_.starts_in_reasoning) {}
+    : options_(std::move(options)), reasoning_(options_.starts_in_reasoning) {
+  reasoning_open_ = options_.parse_reasoning;
+}
 
 OutputDelta OutputParser::push(std::string_view piece) {
   OutputDelta delta;

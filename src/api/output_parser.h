@@ -65,6 +65,9 @@ struct OutputParserOptions {
   bool parse_tool_calls = true;
   // The prompt already opened <think> (templates of reasoning-only models).
   bool starts_in_reasoning = false;
+  // false: no <think> handling, every byte is content (grammar-constrained output is the
+  // document itself, and "<think>" inside one of its strings is just text).
+  bool parse_reasoning = true;
   // false: at most one call; after it closes the rest of the output is ignored and done() says
   // generation may stop.
   bool parallel_tool_calls = true;

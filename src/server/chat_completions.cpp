@@ -15,6 +15,7 @@
 #include "api/ids.h"
 #include "api/output_parser.h"
 #include "api/responses.h"
+#include "constrain/json_schema.h"
 #include "server/generation_job.h"
 #include "server/openai_service.h"
 
@@ -26,6 +27,47 @@ namespace {
 bool prompt_opens_reasoning(const std::string& prompt) {
   const size_t open = prompt.rfind("<think>");
   return open != std::string::npos && prompt.find("</think>", open) == std::string::npos;
+}
+
+// The grammar a request forces, if any: a tool call for tool_choice required / named, a JSON
+// document for response_format json_object / json_schema. A schema we cannot enforce is a 400
+// naming the keyword, never ignored.
+api::ApiResult<std::shared_ptr<const constrain::Grammar>> forced_grammar(
+    const api::ChatCompletionParams& params) {
+  const bool forced_call = params.tool_choice.mode == api::ToolChoiceMode::kRequired ||
+                           params.tool_choice.mode == api::ToolChoiceMode::kFunction;
+  const bool json_format = params.response_format.type != api::ResponseFormatType::kText;
+  if (forced_call && json_format) {
+    return api::invalid_request(
+        "response_format", "'response_format' json_object / json_schema cannot be combined with "
+                           "'tool_choice' 'required' or a named function: the answer is a tool call");
+  }
+  if (forced_call) {
+    std::optional<std::string> name;
+    if (params.tool_choice.mode == api::ToolChoiceMode::kFunction) {
+      name = params.tool_choice.function_name;
+    }
+    auto grammar = constrain::tool_call_grammar(*params.chat.tools, name);
+    if (!grammar.ok()) {
+      return api::invalid_request("tools", "Cannot force a call of these tools: " +
+                                               grammar.error().message);
+    }
+    return std::move(grammar).value();
+  }
+  if (params.response_format.type == api::ResponseFormatType::kJsonObject) {
+    return constrain::any_json_object();
+  }
+  if (params.response_format.type == api::ResponseFormatType::kJsonSchema) {
+    const api::Json& format = params.response_format.json_schema;
+    const auto schema = format.find("schema");
+    if (schema == format.end()) return constrain::any_json_object();
+    auto grammar = constrain::compile_json_schema(*schema);
+    if (!grammar.ok()) {
+      return api::invalid_request("response_format.json_schema.schema", grammar.error().message);
+    }
+    return std::move(grammar).value();
+  }
+  return std::shared_ptr<const constrain::Grammar>();
 }
 
 struct ChatChoiceState {
@@ -96,9 +138,12 @@ HandlerResult OpenAiService::chat_completions(const Request& request) {
   if (!body.ok()) return api_error_response(body.error());
   auto parsed = api::parse_chat_completion_request(body.value(), options_.defaults);
   if (!parsed.ok()) return api_error_response(parsed.error());
-  const api::ChatCompletionParams& params = parsed.value();
-  if (auto error = api::unsupported_features(params)) return api_error_response(*error);
+  api::ChatCompletionParams& params = parsed.value();
   if (auto error = check_model(params.model)) return api_error_response(*error);
+  auto grammar = forced_grammar(params);
+  if (!grammar.ok()) return api_error_response(grammar.error());
+  // A forced document starts at the answer's first token: no reasoning block before it.
+  if (grammar.value()) params.chat.kwargs["enable_thinking"] = false;
   if (!assets_.chat_template) {
     return api_error_response(api::invalid_request(
         "messages", "This model has no chat template; send a raw prompt to /v1/completions"));
@@ -113,6 +158,7 @@ HandlerResult OpenAiService::chat_completions(const Request& request) {
   const int64_t prompt_tokens = static_cast<int64_t>(ids->size());
   auto generation = generation_request(std::move(ids).value(), params.generation);
   if (!generation.ok()) return api_error_response(generation.error());
+  generation.value().grammar = grammar.value();
 
   auto state = std::make_shared<ChatJobState>(
       assets_.tokenizer,
@@ -123,8 +169,10 @@ HandlerResult OpenAiService::chat_completions(const Request& request) {
   state->usage.prompt_tokens = prompt_tokens;
   state->finish_reasons.resize(static_cast<size_t>(params.generation.n));
   api::OutputParserOptions parser_options;
-  parser_options.parse_tool_calls = params.parses_tool_calls();
+  parser_options.parse_tool_calls = params.parses_tool_calls() &&
+                                    params.response_format.type == api::ResponseFormatType::kText;
   parser_options.starts_in_reasoning = prompt_opens_reasoning(*prompt);
+  parser_options.parse_reasoning = grammar.value() == nullptr;
   parser_options.parallel_tool_calls = params.parallel_tool_calls;
   for (int i = 0; i < params.generation.n; ++i) state->choices.emplace_back(parser_options);
   if (params.generation.stream) {

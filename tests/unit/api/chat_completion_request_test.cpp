@@ -66,7 +66,6 @@ TEST(ChatCompletionRequest, MinimalRequestTakesTheModelDefaults) {
   EXPECT_EQ(params.tool_choice.mode, ToolChoiceMode::kNone);
   EXPECT_FALSE(params.parses_tool_calls());
   EXPECT_EQ(params.response_format.type, ResponseFormatType::kText);
-  EXPECT_FALSE(unsupported_features(params).has_value());
 }
 
 TEST(ChatCompletionRequest, DefaultsForThinkingAndMaxTokensComeFromTheServer) {
@@ -427,26 +426,13 @@ TEST(ChatCompletionRequest, ToolChoiceIsValidatedAgainstTheTools) {
   expect_error(body_with(R"({"tool_choice": {"type": "function", "function": {"name": "f"}}})"), "tool_choice");
 }
 
-TEST(ChatCompletionRequest, FeaturesAwaitingConstrainedDecodingAreA400) {
+TEST(ChatCompletionRequest, ResponseFormatKeepsTheSchema) {
   Json body = body_with(R"({"response_format": {"type": "json_object"}})");
-  auto json_object = unsupported_features(parse_ok(body));
-  ASSERT_TRUE(json_object.has_value());
-  EXPECT_EQ(json_object->param, "response_format");
-  EXPECT_EQ(json_object->status, 400);
-
+  EXPECT_EQ(parse_ok(body).response_format.type, ResponseFormatType::kJsonObject);
   body = body_with(R"({"response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}}})");
   const ChatCompletionParams schema = parse_ok(body);
   EXPECT_EQ(schema.response_format.type, ResponseFormatType::kJsonSchema);
   EXPECT_EQ(schema.response_format.json_schema["schema"], parse(R"({"type": "object"})"));
-  EXPECT_TRUE(unsupported_features(schema).has_value());
-
-  body = body_with(R"({"tool_choice": "required"})");
-  body["tools"] = Json::array({parse(kOrderTool)});
-  auto required = unsupported_features(parse_ok(body));
-  ASSERT_TRUE(required.has_value());
-  EXPECT_EQ(required->param, "tool_choice");
-  body["tool_choice"] = "auto";
-  EXPECT_FALSE(unsupported_features(parse_ok(body)).has_value());
 }
 
 // The normalized request renders with the real Qwen3 template to exactly what transformers'
