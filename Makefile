@@ -11,7 +11,7 @@ ARM_BUILD ?= build-arm
 ARM_CPUS ?= cortex-a72 neoverse-n1 max
 # Slow tests of code that does not dispatch on CPU features run on the last CPU model only
 # (the same instructions execute on all three); everything else runs on each.
-ARM_LAST_CPU_ONLY := SamplerStatistics.LargeVocabularyFastPaths:TokenMask.EqualsTryingEveryToken:TokenMask.RandomTokensAlwaysMakeValidDocuments
+ARM_LAST_CPU_ONLY := SamplerStatistics.LargeVocabularyFastPaths:TokenMask.EqualsTryingEveryToken:TokenMask.RandomTokensAlwaysMakeValidDocuments:ConstrainedGeneration.*
 VENV := .deps/venv
 PYTHON := $(VENV)/bin/python
 DEMO_MODEL := models/demo-qwen3-0.6B
