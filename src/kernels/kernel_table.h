@@ -19,13 +19,25 @@ namespace qinfer {
 // Rows of W a matmul kernel widens at a time; tile scratch holds kMatmulTileRows * K floats.
 inline constexpr int64_t kMatmulTileRows = 4;
 
+// Scratch a quantized matmul may use per element of K: room for two tiles of 16 W rows decoded
+// to bytes with their per-block scales (x86 repacks them per 32 output columns for M >= 4,
+// x86/quant_matmul_tile_avx512.inc: 45 bytes per K plus alignment).
+inline constexpr int64_t kMatmulQuantScratchBytesPerK = 48;
+
+// Floats of per-thread scratch every matmul entry needs for reduction length K.
+inline constexpr int64_t matmul_scratch_floats(int64_t K) {
+  const int64_t float_tile = kMatmulTileRows * K;
+  const int64_t quant = (kMatmulQuantScratchBytesPerK * K + 64) / 4;  // + 64: aligning it
+  return float_tile > quant ? float_tile : quant;
+}
+
 struct KernelTable {
   const char* name;  // "ref", later "avx2", "avx512", "neon", ... (printed by --verbose)
 
   // y[m, n] = sum_k x[m, k] * W[n, k] for m in [0, M), n in [n_begin, n_end).
   //   x: [M, K] f32, rows contiguous        W: [N, K] of `w_dtype` (F32, F16 or BF16)
   //   y: [M, ldy] f32 (only columns [n_begin, n_end) are written)
-  //   tile_scratch: kMatmulTileRows * K floats owned by the calling thread
+  //   tile_scratch: matmul_scratch_floats(K) floats owned by the calling thread
   void (*matmul)(const float* x, int64_t M, int64_t K, const void* w, DType w_dtype,
                  int64_t n_begin, int64_t n_end, float* y, int64_t ldy, float* tile_scratch);
 
@@ -36,7 +48,7 @@ struct KernelTable {
   // y[m, n] = canonical dot (kernels/quant_act.h) of activation row m with W row n, for m in
   // [0, M), n in [n_begin, n_end).
   //   xq: M rows of act_row_bytes(w_dtype, K) bytes    W: [N, K] quantized, ggml row-major blocks
-  //   y: [M, ldy] f32     scratch: kMatmulTileRows * K * sizeof(float) bytes owned by the thread
+  //   y: [M, ldy] f32     scratch: matmul_scratch_floats(K) floats owned by the thread (float-aligned)
   //   (e.g. for repacking a tile of W rows into the interleaved layout a kernel wants)
   void (*matmul_quant)(const void* xq, int64_t M, int64_t K, const void* w, DType w_dtype,
                        int64_t n_begin, int64_t n_end, float* y, int64_t ldy, void* scratch);
@@ -70,6 +82,15 @@ struct KernelTable {
   void (*attention_head)(const float* q, const float* k, const float* v, int64_t n_keys,
                          int64_t kv_stride, int64_t head_dim, float scale,
                          float* scores_scratch, float* out);
+
+  // Optional (nullptr: the drivers call attention_head per head). n_q query heads that read the
+  // same kv head over the same n_keys keys (a GQA group at one position), so each key and value
+  // is loaded once for all of them; output i is bit-identical to attention_head on query i.
+  //   q: n_q rows of head_dim at q + i * head_dim     out: likewise
+  //   scores_scratch: [n_q, n_keys] floats owned by the calling thread
+  void (*attention_heads)(const float* q, int64_t n_q, const float* k, const float* v,
+                          int64_t n_keys, int64_t kv_stride, int64_t head_dim, float scale,
+                          float* scores_scratch, float* out);
 };
 
 }  // namespace qinfer

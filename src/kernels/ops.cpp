@@ -1,5 +1,6 @@
 #include "kernels/ops.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 #include <cstdio>
@@ -58,11 +59,11 @@ void quantize_rows(ThreadPool& pool, KernelScratch& scratch, const KernelTable& 
 KernelScratch::KernelScratch(int n_threads, int64_t max_reduce_len, int64_t max_keys,
                              int64_t max_rows)
     : max_reduce_len_(max_reduce_len),
-      tile_floats_(kMatmulTileRows * max_reduce_len),
+      tile_floats_(matmul_scratch_floats(max_reduce_len)),
       max_keys_(max_keys),
       max_rows_(max_rows),
       tiles_(static_cast<size_t>(n_threads * tile_floats_)),
-      scores_(static_cast<size_t>(n_threads * max_keys)),
+      scores_(static_cast<size_t>(n_threads * kAttentionGroupHeads * max_keys)),
       act_32_(static_cast<size_t>(max_rows * act_row_bytes(DType::Q8_0, max_reduce_len))),
       act_k_(static_cast<size_t>(max_rows * act_row_bytes(DType::Q4_K, max_reduce_len))) {}
 
@@ -124,14 +125,36 @@ void attention_causal_gqa(ThreadPool& pool, KernelScratch& scratch, const float*
   const int64_t kv_stride = Hkv * D;       // floats between consecutive positions of one head
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
   const int64_t items = T * Hq;
+  if (table.attention_heads != nullptr) {
+    // A GQA group's query heads at one position share every key and value load; chunks of at
+    // most kAttentionGroupHeads (the scores scratch holds that many rows).
+    const int64_t chunks = (group + kAttentionGroupHeads - 1) / kAttentionGroupHeads;
+    const int64_t group_items = Hkv * chunks * T;
+    pool.run([&](int thread, int n_threads) {
+      // kv heads outer, queries inner: one kv head's keys and values (T * D floats each) stay
+      // in L2 while all its queries pass. Round-robin over t: later queries see more keys,
+      // interleaving balances the threads.
+      for (int64_t item = thread; item < group_items; item += n_threads) {
+        const int64_t unit = item / T, t = item % T;
+        const int64_t kv_head = unit / chunks, chunk = unit % chunks;
+        const int64_t h0 = kv_head * group + chunk * kAttentionGroupHeads;
+        const int64_t n_q = std::min(kAttentionGroupHeads, (kv_head + 1) * group - h0);
+        const int64_t at = (t * Hq + h0) * D;
+        table.attention_heads(q + at, n_q, k + kv_head * D, v + kv_head * D,
+                              first_position + t + 1, kv_stride, D, scale,
+                              scratch.attention_scores(thread), out + at);
+      }
+    });
+    return;
+  }
   pool.run([&](int thread, int n_threads) {
-    // Round-robin over (t, h): later queries see more keys, interleaving balances the threads.
+    // Heads outer, queries inner (see above); round-robin over t.
     for (int64_t item = thread; item < items; item += n_threads) {
-      const int64_t t = item / Hq, h = item % Hq;
+      const int64_t h = item / T, t = item % T;
       const int64_t kv_head = h / group;
-      table.attention_head(q + item * D, k + kv_head * D, v + kv_head * D,
-                           first_position + t + 1, kv_stride, D, scale,
-                           scratch.attention_scores(thread), out + item * D);
+      const int64_t at = (t * Hq + h) * D;
+      table.attention_head(q + at, k + kv_head * D, v + kv_head * D, first_position + t + 1,
+                           kv_stride, D, scale, scratch.attention_scores(thread), out + at);
     }
   });
 }

@@ -13,6 +13,10 @@
 
 namespace qinfer {
 
+// Query heads of one GQA group attended together (KernelTable::attention_heads); the scores
+// scratch holds this many rows of max_keys per thread.
+inline constexpr int64_t kAttentionGroupHeads = 8;
+
 // Scratch for the drivers, allocated once for the largest reduction length, the longest context
 // and the most rows of x (tokens per forward chunk) the caller will use.
 class KernelScratch {
@@ -21,7 +25,9 @@ class KernelScratch {
   KernelScratch(int n_threads, int64_t max_reduce_len, int64_t max_keys, int64_t max_rows = 1);
 
   float* matmul_tile(int thread) { return tiles_.data() + thread * tile_floats_; }
-  float* attention_scores(int thread) { return scores_.data() + thread * max_keys_; }
+  float* attention_scores(int thread) {
+    return scores_.data() + thread * kAttentionGroupHeads * max_keys_;
+  }
   // x quantized for quantized weights, one region per activation format (kernels/quant_act.h):
   // Q8_0 and Q4_0 weights share one, the K-quants the other.
   std::byte* quantized_act(DType w_dtype);
@@ -34,8 +40,8 @@ class KernelScratch {
   int64_t tile_floats_ = 0;
   int64_t max_keys_ = 0;
   int64_t max_rows_ = 0;
-  std::vector<float> tiles_;       // [n_threads, kMatmulTileRows, max_reduce_len]
-  std::vector<float> scores_;      // [n_threads, max_keys]
+  std::vector<float> tiles_;       // [n_threads, matmul_scratch_floats(max_reduce_len)]
+  std::vector<float> scores_;      // [n_threads, kAttentionGroupHeads, max_keys]
   std::vector<std::byte> act_32_;  // [max_rows, act_row_bytes(Q8_0, max_reduce_len)]
   std::vector<std::byte> act_k_;   // [max_rows, act_row_bytes(Q4_K, max_reduce_len)]
 };

@@ -90,6 +90,7 @@ const KernelTable& ref_kernel_table() {
       .softmax = ref_softmax,
       .silu_mul = ref_silu_mul,
       .attention_head = ref_attention_head,
+      .attention_heads = nullptr,  // attention_head per head (ARM tables inherit this)
   };
   return table;
 }

@@ -39,6 +39,7 @@ const KernelTable& avx2_kernel_table() {
       .softmax = ref_softmax,
       .silu_mul = ref_silu_mul,
       .attention_head = attention_head_simd,
+      .attention_heads = attention_heads_simd,
   };
   return table;
 }

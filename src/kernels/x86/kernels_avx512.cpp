@@ -9,6 +9,7 @@
 #include <immintrin.h>
 
 #include <cstddef>
+#include <type_traits>
 
 #include "kernels/quant_act.h"
 #include "kernels/ref/ref_kernels.h"
@@ -27,6 +28,7 @@ inline __m256i madd_acc(__m256i acc, __m256i a, __m256i b) {
 }
 
 constexpr int kPrefillRows = 4;  // with 32 vector registers
+constexpr int64_t kTileMinRowsQ6_K = 12;  // see matmul_quant_avx512
 
 #include "kernels/x86/quant_act_x86.inc"
 #include "kernels/x86/quant_matmul_x86.inc"
@@ -39,14 +41,14 @@ constexpr int kPrefillRows = 4;  // with 32 vector registers
 #endif
 #include "kernels/x86/quant_matmul_avx512.inc"
 #include "kernels/x86/quant_matmul_k4_avx512.inc"
+#include "kernels/x86/quant_matmul_tile_avx512.inc"
 #include "kernels/x86/matmul_float_avx512.inc"
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
 #include "kernels/x86/attention_x86.inc"
 
-// Decode-sized batches take the 16-row paths; prefill keeps sharing each decoded block among
-// kPrefillRows activation rows (quant_matmul_x86.inc).
+// Decode-sized batches (M < 4) take the 16-row streaming paths; larger ones repacked tiles.
 void matmul_quant_avx512(const void* xq, int64_t M, int64_t K, const void* w, DType w_dtype,
                          int64_t n_begin, int64_t n_end, float* y, int64_t ldy, void* scratch) {
   if (M < kPrefillRows) {
@@ -57,6 +59,27 @@ void matmul_quant_avx512(const void* xq, int64_t M, int64_t K, const void* w, DT
         return matmul_quant_wide_pairs<Q4_KWide>(xq, M, K, w, n_begin, n_end, y, ldy, scratch);
       case DType::Q6_K:
         return matmul_quant_wide_pairs<Q6_KWide>(xq, M, K, w, n_begin, n_end, y, ldy, scratch);
+      default: break;
+    }
+  }
+  // From here on a repacked 16-row tile (quant_matmul_tile_avx512.inc) costs about as much to
+  // build as 4-5 activation rows take through the 8-row kernels and then ~2.5x less per row.
+  // Measured, one core, 3072 x 1024 in cache: Q4_K/Q5_K break even at M = 4 and win 1.4x at 8,
+  // Q8_0/Q4_0 win from M = 4; Q6_K's repack (16 scales, 6-bit unpack) is dearer: it breaks
+  // even near M = 10, so smaller batches keep the 8-row kernel.
+  const bool tile = w_dtype == DType::Q6_K ? M >= kTileMinRowsQ6_K : M >= kPrefillRows;
+  if (tile) {
+    switch (w_dtype) {
+      case DType::Q8_0:
+        return matmul_quant_tiled<Q8_0Tile>(xq, M, K, w, n_begin, n_end, y, ldy, scratch);
+      case DType::Q4_0:
+        return matmul_quant_tiled<Q4_0Tile>(xq, M, K, w, n_begin, n_end, y, ldy, scratch);
+      case DType::Q4_K:
+        return matmul_quant_tiled<Q4_KTile>(xq, M, K, w, n_begin, n_end, y, ldy, scratch);
+      case DType::Q5_K:
+        return matmul_quant_tiled<Q5_KTile>(xq, M, K, w, n_begin, n_end, y, ldy, scratch);
+      case DType::Q6_K:
+        return matmul_quant_tiled<Q6_KTile>(xq, M, K, w, n_begin, n_end, y, ldy, scratch);
       default: break;
     }
   }
@@ -77,6 +100,7 @@ const KernelTable& avx512_kernel_table() {
       .softmax = ref_softmax,
       .silu_mul = ref_silu_mul,
       .attention_head = attention_head_simd,
+      .attention_heads = attention_heads_simd,
   };
   return table;
 }

@@ -123,7 +123,7 @@ TEST(FloatBackends, ElementwiseKernelsMatchReference) {
       table->silu_mul(x.data(), up.data(), n, sb.data());
       expect_all_close(*table, sb, sa, "silu_mul");
     }
-    for (int64_t head_dim : {2, 16, 64, 128}) {
+    for (int64_t head_dim : {2, 16, 64, 72, 128}) {
       const int64_t heads = 3, n_keys = 13, kv_stride = 2 * head_dim;
       const std::vector<float> cos = random_vector(static_cast<size_t>(head_dim / 2), rng);
       const std::vector<float> sin = random_vector(static_cast<size_t>(head_dim / 2), rng);
@@ -148,6 +148,24 @@ TEST(FloatBackends, ElementwiseKernelsMatchReference) {
           ASSERT_EQ(ob[d], oa[d]) << table->name << " attention";
         } else {
           ASSERT_NEAR(ob[d], oa[d], 1e-5 * (std::fabs(oa[d]) + 1.0)) << table->name << " attention";
+        }
+      }
+      // A GQA group of 1..5 query heads sharing the kv head: each equals attention_head.
+      if (table->attention_heads != nullptr) {
+        for (int64_t n_q : {1, 2, 3, 5}) {
+          const std::vector<float> qs = random_vector(static_cast<size_t>(n_q * head_dim), rng);
+          std::vector<float> group_scores(static_cast<size_t>(n_q * n_keys));
+          std::vector<float> og(static_cast<size_t>(n_q * head_dim));
+          table->attention_heads(qs.data(), n_q, k.data(), v.data(), n_keys, kv_stride, head_dim,
+                                 scale, group_scores.data(), og.data());
+          for (int64_t i = 0; i < n_q; ++i) {
+            table->attention_head(qs.data() + i * head_dim, k.data(), v.data(), n_keys, kv_stride,
+                                  head_dim, scale, scores.data(), ob.data());
+            for (int64_t d = 0; d < head_dim; ++d) {
+              ASSERT_EQ(std::memcmp(&og[i * head_dim + d], &ob[d], sizeof(float)), 0)
+                  << table->name << " attention_heads n_q=" << n_q << " head " << i << " d=" << d;
+            }
+          }
         }
       }
     }

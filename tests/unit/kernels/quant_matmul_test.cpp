@@ -156,7 +156,7 @@ std::vector<float> run_matmul_quant(const KernelTable& table, const std::vector<
                                     int64_t M, int64_t K, const std::vector<std::byte>& w,
                                     DType dtype, int64_t N, int64_t n_begin, int64_t n_end,
                                     std::vector<float> y) {
-  std::vector<float> scratch(static_cast<size_t>(kMatmulTileRows * K));
+  std::vector<float> scratch(static_cast<size_t>(matmul_scratch_floats(K)));
   table.matmul_quant(xq.data(), M, K, w.data(), dtype, n_begin, n_end, y.data(), N,
                      scratch.data());
   return y;
@@ -203,6 +203,43 @@ TEST(MatmulQuant, EveryBackendIsBitIdenticalToReference) {
                 ASSERT_EQ(value, expect[static_cast<size_t>(m * N + n)])
                     << what << " sliced n=" << n;
               }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Batched decode and prefill shapes (M >= 4 takes repacked-tile paths on x86): M in steps
+// through the register-tile remainders and past 64, an odd number of 32-element blocks (tiles
+// repack them two at a time), N tails and a slice starting mid-tile.
+TEST(MatmulQuant, TiledShapesAreBitIdenticalToReference) {
+  std::mt19937 rng(8);
+  const int64_t N = 37;
+  for (DType dtype : kQuantTypes) {
+    const int64_t QK = block_elements(dtype);
+    const int64_t K = (QK == 32 ? 7 : 5) * QK;
+    const std::vector<std::byte> w = random_weights(dtype, N, K, rng);
+    for (int64_t M : {4, 6, 8, 10, 11, 12, 13, 15, 16, 23, 70}) {
+      const std::vector<float> x = awkward_activations(M, K, rng);
+      const std::vector<std::byte> xq = quantize_rows(ref_kernel_table(), x, M, K, dtype);
+      const std::vector<float> nan(static_cast<size_t>(M * N), NAN);
+      const std::vector<float> expect =
+          run_matmul_quant(ref_kernel_table(), xq, M, K, w, dtype, N, 0, N, nan);
+      for (const KernelTable* table : available_kernel_tables()) {
+        const std::string what = std::string(table->name) + " " + std::string(dtype_name(dtype)) +
+                                 " M=" + std::to_string(M);
+        expect_bit_identical(expect, run_matmul_quant(*table, xq, M, K, w, dtype, N, 0, N, nan),
+                             what);
+        std::vector<float> sliced = run_matmul_quant(*table, xq, M, K, w, dtype, N, 5, 37, nan);
+        for (int64_t m = 0; m < M; ++m) {
+          for (int64_t n = 0; n < N; ++n) {
+            const float value = sliced[static_cast<size_t>(m * N + n)];
+            if (n < 5) {
+              ASSERT_TRUE(std::isnan(value)) << what << " wrote outside its slice at n=" << n;
+            } else {
+              ASSERT_EQ(value, expect[static_cast<size_t>(m * N + n)]) << what << " n=" << n;
             }
           }
         }
