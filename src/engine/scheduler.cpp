@@ -78,6 +78,7 @@ Scheduler::Scheduler(const Model& model, const tokenizer::Tokenizer& tokenizer,
   }
   chunks_.reserve(static_cast<size_t>(options.slots));
   chunk_slots_.reserve(static_cast<size_t>(options.slots));
+  prefilling_.reserve(static_cast<size_t>(options.slots));
 }
 
 Scheduler::~Scheduler() { stop(); }
@@ -336,13 +337,13 @@ void Scheduler::step() {
     --budget;
   }
   // Prompts in arrival order, each as much as the budget leaves.
-  std::vector<Slot*> prefilling;
+  prefilling_.clear();
   for (const auto& slot : slots_) {
-    if (slot->active && !slot->decoding) prefilling.push_back(slot.get());
+    if (slot->active && !slot->decoding) prefilling_.push_back(slot.get());
   }
-  std::sort(prefilling.begin(), prefilling.end(),
+  std::sort(prefilling_.begin(), prefilling_.end(),
             [](const Slot* a, const Slot* b) { return a->last_admission < b->last_admission; });
-  for (Slot* slot : prefilling) {
+  for (Slot* slot : prefilling_) {
     if (budget <= 0) break;
     const std::span<const int32_t> prompt = slot->request.generation.prompt;
     const size_t n = std::min(prompt.size() - slot->prefilled, static_cast<size_t>(budget));

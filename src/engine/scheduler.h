@@ -148,6 +148,7 @@ class Scheduler {
   // Per-step buffers, reused.
   std::vector<SequenceChunk> chunks_;
   std::vector<Slot*> chunk_slots_;
+  std::vector<Slot*> prefilling_;      // slots still prefilling, in arrival order
   std::vector<TokenLogprob> top_;
   std::vector<int32_t> order_;
   std::string step_text_;
