@@ -116,7 +116,13 @@ HandlerResult OpenAiService::tokenize(const Request& request) const {
     if (!it->is_array()) return api_error_response(api::wrong_type("messages", "an array", *it));
     chat::ChatRequest chat;
     chat.messages = *it;
-    chat.add_generation_prompt = object.value("add_generation_prompt", true);
+    chat.add_generation_prompt = true;
+    if (auto flag = object.find("add_generation_prompt"); flag != object.end() && !flag->is_null()) {
+      if (!flag->is_boolean()) {
+        return api_error_response(api::wrong_type("add_generation_prompt", "a boolean", *flag));
+      }
+      chat.add_generation_prompt = flag->get<bool>();
+    }
     auto rendered = assets_.chat_template->render(chat);
     if (!rendered.ok()) {
       return api_error_response(api::invalid_request("messages", rendered.error().message));

@@ -125,3 +125,11 @@ def test_tokenize_and_detokenize(server, hf_tokenizer):
     assert r.json()["prompt"] == text
     assert_error_shape(httpx.post(server.base_url + "/detokenize", headers=AUTH,
                                   json={"tokens": [10 ** 9]}), 400)
+
+
+def test_tokenize_bad_field_type_is_400(server):
+    r = httpx.post(server.base_url + "/tokenize", headers=AUTH,
+                   json={"messages": [{"role": "user", "content": "hi"}],
+                         "add_generation_prompt": "yes"})
+    assert_error_shape(r, 400, param="add_generation_prompt")
+    assert server.alive()
