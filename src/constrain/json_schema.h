@@ -40,9 +40,12 @@ std::shared_ptr<const Grammar> any_json_object();
 // A Qwen3 tool call: `<tool_call>\n{"name": "NAME", "arguments": ARGS}\n</tool_call>`, ARGS
 // matching that tool's `parameters` schema (any object when it has none). `tools` is the
 // request's array of {"type": "function", "function": {"name", "parameters", ...}}; with
-// `forced_name` only that tool, else any of them (tool_choice "required").
+// `forced_name` only that tool, else any of them (tool_choice "required"). Up to `max_calls`
+// calls, one after another separated by a newline, as the template renders several calls of one
+// turn (parallel_tool_calls).
 Expected<std::shared_ptr<const Grammar>> tool_call_grammar(
-    const nlohmann::ordered_json& tools, const std::optional<std::string>& forced_name);
+    const nlohmann::ordered_json& tools, const std::optional<std::string>& forced_name,
+    uint32_t max_calls = 1);
 
 class GrammarBuilder;
 class JsonRules;

@@ -8,8 +8,10 @@
 namespace qinfer::constrain {
 
 Expected<std::shared_ptr<const Grammar>> tool_call_grammar(
-    const nlohmann::ordered_json& tools, const std::optional<std::string>& forced_name) {
+    const nlohmann::ordered_json& tools, const std::optional<std::string>& forced_name,
+    uint32_t max_calls) {
   if (!tools.is_array() || tools.empty()) return make_error("'tools' must be a non-empty array");
+  if (max_calls == 0) return make_error("a forced tool call needs max_calls >= 1");
   GrammarBuilder builder;
   JsonRules rules(builder);
   std::vector<Sequence> calls;
@@ -46,7 +48,14 @@ Expected<std::shared_ptr<const Grammar>> tool_call_grammar(
     return make_error("tool_choice names function '{}', which is not among the tools",
                       forced_name.value_or(""));
   }
-  const uint32_t root = builder.rule("tool-call", std::move(calls));
+  const uint32_t call = builder.rule("tool-call", std::move(calls));
+  Sequence turn = {builder.ref(call)};
+  if (max_calls > 1) {
+    Sequence next = builder.literal("\n");
+    next.push_back(builder.ref(call));
+    turn.push_back(builder.ref(builder.repeat("more-tool-calls", next, 0, max_calls - 1)));
+  }
+  const uint32_t root = builder.rule("tool-calls", {std::move(turn)});
   QINFER_ASSIGN_OR_RETURN(Grammar grammar, builder.build(root));
   return std::make_shared<const Grammar>(std::move(grammar));
 }

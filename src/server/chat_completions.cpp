@@ -29,6 +29,8 @@ bool prompt_opens_reasoning(const std::string& prompt) {
   return open != std::string::npos && prompt.find("</think>", open) == std::string::npos;
 }
 
+constexpr uint32_t kMaxForcedParallelCalls = 8;
+
 // The grammar a request forces, if any: a tool call for tool_choice required / named, a JSON
 // document for response_format json_object / json_schema. A schema we cannot enforce is a 400
 // naming the keyword, never ignored.
@@ -43,11 +45,16 @@ api::ApiResult<std::shared_ptr<const constrain::Grammar>> forced_grammar(
                            "'tool_choice' 'required' or a named function: the answer is a tool call");
   }
   if (forced_call) {
+    // A named function is called once; "required" may call several tools in one turn unless
+    // parallel_tool_calls is false. The bound stops weights that never choose to end the turn
+    // from filling the context with calls.
     std::optional<std::string> name;
+    uint32_t max_calls = params.parallel_tool_calls ? kMaxForcedParallelCalls : 1;
     if (params.tool_choice.mode == api::ToolChoiceMode::kFunction) {
       name = params.tool_choice.function_name;
+      max_calls = 1;
     }
-    auto grammar = constrain::tool_call_grammar(*params.chat.tools, name);
+    auto grammar = constrain::tool_call_grammar(*params.chat.tools, name, max_calls);
     if (!grammar.ok()) {
       return api::invalid_request("tools", "Cannot force a call of these tools: " +
                                                grammar.error().message);

@@ -75,22 +75,8 @@ def test_unsupported_schema_keyword_is_a_400(client):
     assert "minimum" in info.value.body["message"]
 
 
-@pytest.mark.parametrize("tool_choice", ["required",
-                                         {"type": "function", "function": {"name": "track_shipment"}}])
-def test_forced_tool_call_is_valid_and_streams_identically(client, tool_choice):
-    kwargs = dict(model=MODEL_NAME, messages=[{"role": "user", "content": "Where is parcel 8?"}],
-                  tools=TOOLS, tool_choice=tool_choice, max_tokens=200, seed=9, temperature=1.0)
-    whole = client.chat.completions.create(**kwargs)
-    choice = whole.choices[0]
-    assert choice.finish_reason == "tool_calls", choice
-    calls = choice.message.tool_calls
-    assert len(calls) == 1
-    name = calls[0].function.name
-    if isinstance(tool_choice, dict):
-        assert name == "track_shipment"
-    jsonschema.validate(json.loads(calls[0].function.arguments), TOOL_SCHEMAS[name])
-    assert calls[0].id.startswith("call_")
-
+def streamed_tool_calls(client, kwargs):
+    """The tool-call deltas of a streamed completion reassembled per index, and its finish reason."""
     streamed = {}
     finish = None
     for chunk in client.chat.completions.create(stream=True, **kwargs):
@@ -105,8 +91,54 @@ def test_forced_tool_call_is_valid_and_streams_identically(client, tool_choice):
                 entry["name"] += delta.function.name
             if delta.function and delta.function.arguments:
                 entry["arguments"] += delta.function.arguments
+    return streamed, finish
+
+
+# "required" may call several tools in one turn (parallel_tool_calls defaults to true); a named
+# function or parallel_tool_calls false, exactly one. Random weights choose how many.
+@pytest.mark.parametrize("tool_choice,parallel,seed", [
+    ("required", None, 9), ("required", None, 4), ("required", False, 9),
+    ({"type": "function", "function": {"name": "track_shipment"}}, None, 9)])
+def test_forced_tool_call_is_valid_and_streams_identically(client, tool_choice, parallel, seed):
+    kwargs = dict(model=MODEL_NAME, messages=[{"role": "user", "content": "Where is parcel 8?"}],
+                  tools=TOOLS, tool_choice=tool_choice, max_tokens=700, seed=seed, temperature=1.0)
+    if parallel is not None:
+        kwargs["parallel_tool_calls"] = parallel
+    whole = client.chat.completions.create(**kwargs)
+    choice = whole.choices[0]
+    assert choice.finish_reason == "tool_calls", choice
+    assert choice.message.content is None
+    calls = choice.message.tool_calls
+    assert 1 <= len(calls) <= 8
+    if tool_choice != "required" or parallel is False:
+        assert len(calls) == 1
+    for call in calls:
+        if isinstance(tool_choice, dict):
+            assert call.function.name == "track_shipment"
+        jsonschema.validate(json.loads(call.function.arguments), TOOL_SCHEMAS[call.function.name])
+        assert call.id.startswith("call_")
+    assert len({call.id for call in calls}) == len(calls)
+
+    streamed, finish = streamed_tool_calls(client, kwargs)
     assert finish == "tool_calls"
-    assert list(streamed) == [0]
-    assert streamed[0]["name"] == name
-    assert streamed[0]["arguments"] == calls[0].function.arguments
-    assert streamed[0]["id"].startswith("call_")
+    assert list(streamed) == list(range(len(calls)))
+    for index, call in enumerate(calls):
+        assert streamed[index]["name"] == call.function.name
+        assert streamed[index]["arguments"] == call.function.arguments
+        assert streamed[index]["id"].startswith("call_")
+
+
+def test_required_tool_choice_can_call_several_tools(client):
+    """Some seed among a dozen makes random weights continue the turn with a second call; the
+    grammar keeps each one valid, and parallel_tool_calls false would have stopped at one."""
+    for seed in range(1, 13):
+        r = client.chat.completions.create(
+            model=MODEL_NAME, messages=[{"role": "user", "content": "Where is parcel 8?"}],
+            tools=TOOLS, tool_choice="required", max_tokens=700, seed=seed, temperature=1.0)
+        calls = r.choices[0].message.tool_calls
+        assert r.choices[0].finish_reason == "tool_calls"
+        for call in calls:
+            jsonschema.validate(json.loads(call.function.arguments), TOOL_SCHEMAS[call.function.name])
+        if len(calls) >= 2:
+            return
+    pytest.fail("no seed of 12 produced more than one forced tool call")

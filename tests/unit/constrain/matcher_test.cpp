@@ -165,6 +165,17 @@ TEST(Matcher, ToolCallText) {
   ASSERT_TRUE(forced.ok());
   EXPECT_FALSE(matches(*forced, "<tool_call>\n{\"name\": \"get_order\", \"arguments\": "
                                 "{\"order_id\": \"A1\"}}\n</tool_call>"));
+  // One call unless more are allowed; then up to that many, newline-separated, as the chat
+  // template joins the calls of one turn.
+  const std::string ping = "<tool_call>\n{\"name\": \"ping\", \"arguments\": {}}\n</tool_call>";
+  EXPECT_FALSE(matches(*any, ping + "\n" + ping));
+  auto up_to_two = tool_call_grammar(tools, std::nullopt, 2);
+  ASSERT_TRUE(up_to_two.ok()) << up_to_two.error().message;
+  EXPECT_TRUE(matches(*up_to_two, ping));
+  EXPECT_TRUE(matches(*up_to_two, ping + "\n" + ping));
+  EXPECT_FALSE(matches(*up_to_two, ping + "\n" + ping + "\n" + ping));
+  EXPECT_FALSE(matches(*up_to_two, ping + ping));
+  EXPECT_FALSE(tool_call_grammar(tools, std::nullopt, 0).ok());
   auto unknown = tool_call_grammar(tools, std::string("nope"));
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.error().message.find("nope"), std::string::npos);
