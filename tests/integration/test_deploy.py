@@ -71,6 +71,22 @@ def test_systemd_analyze_verify_catches_a_broken_unit(tmp_path):
     assert "sometimes" in result.stderr
 
 
+def test_numa_template_instance_passes_systemd_analyze_verify(tmp_path):
+    """qinfer.service installed as the template qinfer@.service with the NUMA drop-in."""
+    template = tmp_path / "qinfer@.service"
+    unit_with_binary(tmp_path, QINFER.resolve()).rename(template)
+    drop_in = tmp_path / "qinfer@.service.d"
+    drop_in.mkdir()
+    numa = (UNIT.parent / "qinfer@.service.d" / "numa.conf").read_text()
+    assert "ExecStart=/usr/bin/numactl --cpunodebind=%i --membind=%i /usr/local/bin/qinfer serve" in numa
+    (drop_in / "numa.conf").write_text(numa.replace("/usr/local/bin/qinfer", str(QINFER.resolve())))
+    result = run(SYSTEMD_ANALYZE, "verify", tmp_path / "qinfer@0.service")
+    assert result.returncode == 0 and not (result.stdout + result.stderr).strip(), result.stderr
+    # The wrapper as instance 0 runs it (every machine has NUMA node 0).
+    wrapped = run("/usr/bin/numactl", "--cpunodebind=0", "--membind=0", QINFER.resolve(), "version")
+    assert wrapped.returncode == 0, wrapped.stderr
+
+
 def test_systemd_unit_sandbox_exposure_is_low(tmp_path):
     # systemd's own score, 0 (locked down) to 10 (unprotected): the unit scores 1.2.
     result = run(SYSTEMD_ANALYZE, "security", "--offline=yes", "--threshold=20",
