@@ -78,7 +78,8 @@ def test_numa_template_instance_passes_systemd_analyze_verify(tmp_path):
     drop_in = tmp_path / "qinfer@.service.d"
     drop_in.mkdir()
     numa = (UNIT.parent / "qinfer@.service.d" / "numa.conf").read_text()
-    assert "ExecStart=/usr/bin/numactl --cpunodebind=%i --membind=%i /usr/local/bin/qinfer serve" in numa
+    wrapper = "ExecStart=/usr/bin/numactl --cpunodebind=%i --membind=%i /usr/local/bin/qinfer serve"
+    assert wrapper in numa
     (drop_in / "numa.conf").write_text(numa.replace("/usr/local/bin/qinfer", str(QINFER.resolve())))
     result = run(SYSTEMD_ANALYZE, "verify", tmp_path / "qinfer@0.service")
     assert result.returncode == 0 and not (result.stdout + result.stderr).strip(), result.stderr
@@ -173,7 +174,8 @@ def test_kubernetes_manifests_validate_against_the_schemas(tmp_path, variant):
 
 
 def test_queue_depth_autoscaler_validates(tmp_path):
-    result = validate(tmp_path, "hpa.yaml", (KUBERNETES / "base" / "hpa-queue-depth.yaml").read_text())
+    manifest = (KUBERNETES / "base" / "hpa-queue-depth.yaml").read_text()
+    result = validate(tmp_path, "hpa.yaml", manifest)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -248,7 +250,7 @@ def test_container_runtime_installs_exactly_the_libraries_the_binary_links():
     needed = re.findall(r"NEEDED\s+(\S+)", run("objdump", "-p", QINFER.resolve()).stdout)
     resolved = dict(re.findall(r"^\s*(\S+) => (\S+)", run("ldd", QINFER.resolve()).stdout, re.M))
     packages = {package_of(resolved[lib]) for lib in needed}
-    assert packages == listed, f"the binary needs {sorted(packages)}, the image installs {sorted(listed)}"
+    assert packages == listed, f"binary needs {sorted(packages)}, image has {sorted(listed)}"
 
 
 def test_container_runs_qinfer_serve_as_non_root_with_a_healthcheck():

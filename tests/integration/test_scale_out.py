@@ -88,7 +88,8 @@ class Nginx:
         """(status, [replica address per try], [status per try]) per chat completion."""
         entries = []
         for line in (self.tmp / "access.log").read_text().splitlines():
-            route, status, addrs, statuses = re.fullmatch(r'(.*) (\d+) "(.*)" "(.*)"', line).groups()
+            fields = re.fullmatch(r'(.*) (\d+) "(.*)" "(.*)"', line)
+            route, status, addrs, statuses = fields.groups()
             if route == "POST /v1/chat/completions":
                 entries.append((int(status), addrs.split(", "), statuses.split(", ")))
         return entries
@@ -105,7 +106,8 @@ def stream_chat(http, index):
     with http.stream("POST", "/v1/chat/completions", json=body) as response:
         if response.status_code != 200:
             return f"stream {index}: HTTP {response.status_code} {response.read()!r}"
-        events = [line[len("data: "):] for line in response.iter_lines() if line.startswith("data: ")]
+        events = [line.removeprefix("data: ") for line in response.iter_lines()
+                  if line.startswith("data: ")]
     if not events or events[-1] != "[DONE]":
         return f"stream {index}: no [DONE] at the end: {events[-2:]}"
     finishes = [c["finish_reason"] for e in events[:-1] for c in json.loads(e).get("choices", [])
@@ -147,7 +149,8 @@ def test_draining_one_of_two_replicas_behind_nginx_loses_no_request(tiny_model, 
                     if index is None:
                         return
                     try:
-                        problem = stream_chat(http, index) if index % 2 else plain_chat(client, index)
+                        problem = (stream_chat(http, index) if index % 2
+                                   else plain_chat(client, index))
                     except Exception as error:  # noqa: BLE001 - every failure is reported
                         problem = f"request {index}: {type(error).__name__}: {error}"
                     with lock:
