@@ -18,6 +18,8 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev
   nlohmann-json3-dev libcli11-dev libpcre2-dev libutf8proc-dev libssl-dev libcpp-httplib-dev libfmt-dev
   python3 python3-venv
+  nginx  # deploy tests: the load balancer in front of two replicas (run from a temp prefix)
+  systemd numactl  # deploy tests: systemd-analyze verify of deploy/systemd, the NUMA wrapper
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
