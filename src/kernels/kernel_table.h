@@ -91,6 +91,24 @@ struct KernelTable {
   void (*attention_heads)(const float* q, int64_t n_q, const float* k, const float* v,
                           int64_t n_keys, int64_t kv_stride, int64_t head_dim, float scale,
                           float* scores_scratch, float* out);
+
+  // Optional (null on backends without): quantized matrices repacked once at load into the
+  // layout this backend's matmul_packed streams (x86 avx512: Q4_K as 16-row groups whose 4-bit
+  // quants interleave for VNNI, so no per-call unpacking or repacking; a group costs 5.5% more
+  // bytes than the blocks). Results are bit-identical to matmul_quant on the original blocks.
+  // packed_bytes: the packed size of an [N, K] matrix of w_dtype; 0 when this backend does not
+  // pack it (its type, or N not a multiple of kPackedGroupRows).
+  int64_t (*packed_bytes)(DType w_dtype, int64_t N, int64_t K);
+  // Packs rows [n_begin, n_end) of W (multiples of kPackedGroupRows) into `packed`, the buffer
+  // of the whole matrix (64-byte aligned): slices may be packed by different threads.
+  void (*pack_rows)(const void* w, DType w_dtype, int64_t K, int64_t n_begin, int64_t n_end,
+                    void* packed);
+  // As matmul_quant, reading the packed matrix; n_begin and n_end multiples of kPackedGroupRows.
+  void (*matmul_packed)(const void* xq, int64_t M, int64_t K, const void* packed, DType w_dtype,
+                        int64_t n_begin, int64_t n_end, float* y, int64_t ldy);
 };
+
+// Rows of W that one packed group holds (KernelTable::pack_rows).
+inline constexpr int64_t kPackedGroupRows = 16;
 
 }  // namespace qinfer

@@ -20,6 +20,7 @@ constexpr int64_t kParallelQuantizeRows = 4;
 // Quantized weights are split between threads on multiples of this many rows: a whole number of
 // tiles for every backend's kernels (4, 8 or 16 rows per step).
 constexpr int64_t kQuantSplitRows = 16;
+static_assert(kQuantSplitRows == kPackedGroupRows);
 
 bool uses_q8_32_act(DType dtype) { return dtype == DType::Q8_0 || dtype == DType::Q4_0; }
 
@@ -104,7 +105,14 @@ void matmul(ThreadPool& pool, KernelScratch& scratch, const float* x, int64_t M,
       const int64_t lo = begin > offset ? begin - offset : 0;
       const int64_t hi = end - offset < N ? end - offset : N;
       const DType dtype = out.weight->dtype;
-      if (lo < hi && is_quantized(dtype)) {
+      // A slice starts on a whole group unless an earlier weight of the same call had a row
+      // count off the group size; such a slice reads the original blocks (same results).
+      const bool packed = out.weight->packed != nullptr && lo % kPackedGroupRows == 0 &&
+                          hi % kPackedGroupRows == 0;
+      if (lo < hi && packed) {
+        table.matmul_packed(scratch.quantized_act(dtype), M, K, out.weight->packed, dtype, lo,
+                            hi, out.y, N);
+      } else if (lo < hi && is_quantized(dtype)) {
         table.matmul_quant(scratch.quantized_act(dtype), M, K, out.weight->data, dtype, lo, hi,
                            out.y, N, scratch.matmul_tile(thread));
       } else if (lo < hi) {

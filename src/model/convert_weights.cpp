@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "base/thread_pool.h"
+#include "model/packed_weights.h"
 #include "tensor/quantize.h"
 
 namespace qinfer {
@@ -95,6 +96,8 @@ Expected<std::unique_ptr<Model>> load_model_as(const std::string& path, std::opt
                                                int threads) {
   QINFER_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, load_model(path));
   if (dtype) QINFER_RETURN_IF_ERROR(convert_matrices(*model, *dtype, threads));
+  ThreadPool pool(threads);
+  pack_matrices(*model, pool);
   return model;
 }
 

@@ -23,7 +23,7 @@ Expected<std::optional<DType>> parse_weight_dtype(std::string_view name);
 // models: a GGUF's types were chosen when it was written (requantize it with qinfer quantize).
 Status convert_matrices(Model& model, DType dtype, int threads = 0);
 
-// load_model, then convert_matrices when `dtype` is set.
+// load_model, then convert_matrices when `dtype` is set, then pack_matrices (packed_weights.h).
 Expected<std::unique_ptr<Model>> load_model_as(const std::string& path, std::optional<DType> dtype,
                                                int threads = 0);
 

@@ -63,6 +63,20 @@ struct BlockQ8_K {
   int16_t bsums[kQK_K / 16];
 };
 
+// The 6-bit scale and min of sub-block j from a Q4_K / Q5_K block's 12 packed bytes (ggml's
+// get_scale_min_k4): sub-blocks 0-3 in the low 6 bits of bytes 0-3 (scales) and 4-7 (mins);
+// sub-blocks 4-7 split into a low nibble in bytes 8-11 and two high bits in the top of bytes
+// 0-3 / 4-7.
+inline void scale_min_k4(int j, const uint8_t* q, uint8_t* scale, uint8_t* min) {
+  if (j < 4) {
+    *scale = q[j] & 63;
+    *min = q[j + 4] & 63;
+  } else {
+    *scale = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+    *min = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+  }
+}
+
 static_assert(sizeof(BlockQ4_0) == 18);
 static_assert(sizeof(BlockQ8_0) == 34);
 static_assert(sizeof(BlockQ4_K) == 144);

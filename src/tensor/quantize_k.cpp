@@ -152,19 +152,6 @@ float make_qx_quants(int n, int nmax, const float* __restrict x, int8_t* __restr
   return scale;
 }
 
-// 6-bit scale and min of sub-block j from the 12 packed bytes: sub-blocks 0-3 in the low 6 bits
-// of bytes 0-3 (scales) and 4-7 (mins); sub-blocks 4-7 split into a low nibble in bytes 8-11 and
-// two high bits in the top of bytes 0-3 / 4-7.
-void get_scale_min_k4(int j, const uint8_t* q, uint8_t* scale, uint8_t* min) {
-  if (j < 4) {
-    *scale = q[j] & 63;
-    *min = q[j + 4] & 63;
-  } else {
-    *scale = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-    *min = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j - 0] >> 6) << 4));
-  }
-}
-
 // The shared first half of Q4_K and Q5_K: per 32-element sub-block scale/min search, the 6-bit
 // packing of both against the super-block's d/dmin, then the final levels against the rounded
 // (fp16) scales. Fills scales, d, dmin and the levels L[0..256).
@@ -210,7 +197,7 @@ void quantize_scales_and_levels(const float* __restrict x, int nmax, float rmin,
 
   for (int j = 0; j < kQK_K / 32; ++j) {
     uint8_t sc, m;
-    get_scale_min_k4(j, block.scales, &sc, &m);
+    scale_min_k4(j, block.scales, &sc, &m);
     const float d = f16_to_f32(block.d) * sc;
     if (d == 0.0f) continue;  // keeps the search's levels, as ggml does
     const float dm = f16_to_f32(block.dmin) * m;
@@ -333,10 +320,10 @@ void dequantize_row_q4_k(const BlockQ4_K* src, int64_t n, float* dst) {
     int is = 0;
     uint8_t sc, m;
     for (int j = 0; j < kQK_K; j += 64) {
-      get_scale_min_k4(is + 0, src[b].scales, &sc, &m);
+      scale_min_k4(is + 0, src[b].scales, &sc, &m);
       const float d1 = d * sc;
       const float m1 = min * m;
-      get_scale_min_k4(is + 1, src[b].scales, &sc, &m);
+      scale_min_k4(is + 1, src[b].scales, &sc, &m);
       const float d2 = d * sc;
       const float m2 = min * m;
       for (int l = 0; l < 32; ++l) *dst++ = d1 * (q[l] & 0xF) - m1;
@@ -357,10 +344,10 @@ void dequantize_row_q5_k(const BlockQ5_K* src, int64_t n, float* dst) {
     uint8_t sc, m;
     uint8_t u1 = 1, u2 = 2;
     for (int j = 0; j < kQK_K; j += 64) {
-      get_scale_min_k4(is + 0, src[b].scales, &sc, &m);
+      scale_min_k4(is + 0, src[b].scales, &sc, &m);
       const float d1 = d * sc;
       const float m1 = min * m;
-      get_scale_min_k4(is + 1, src[b].scales, &sc, &m);
+      scale_min_k4(is + 1, src[b].scales, &sc, &m);
       const float d2 = d * sc;
       const float m2 = min * m;
       for (int l = 0; l < 32; ++l) *dst++ = d1 * ((ql[l] & 0xF) + (qh[l] & u1 ? 16 : 0)) - m1;

@@ -18,6 +18,9 @@ struct TensorView {
   std::vector<int64_t> shape;
   const std::byte* data = nullptr;
   uint64_t nbytes = 0;
+  // A quantized matrix repacked at load for the running kernel backend (KernelTable::pack_rows,
+  // model/packed_weights.h), read instead of `data` by matmuls; null when not packed.
+  const std::byte* packed = nullptr;
 
   int64_t elements() const {
     int64_t n = 1;

@@ -91,6 +91,9 @@ const KernelTable& ref_kernel_table() {
       .silu_mul = ref_silu_mul,
       .attention_head = ref_attention_head,
       .attention_heads = nullptr,  // attention_head per head (ARM tables inherit this)
+      .packed_bytes = nullptr,     // matrices stay in their blocks
+      .pack_rows = nullptr,
+      .matmul_packed = nullptr,
   };
   return table;
 }

@@ -12,17 +12,6 @@ namespace {
 
 using ref::f16_bits_to_f32;
 
-// The 6-bit scale and min of sub-block j of a Q4_K/Q5_K block (ggml's get_scale_min_k4).
-void scale_min_k4(int j, const uint8_t* q, int* scale, int* min) {
-  if (j < 4) {
-    *scale = q[j] & 63;
-    *min = q[j + 4] & 63;
-  } else {
-    *scale = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-    *min = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-  }
-}
-
 struct DotQ8_0 {
   using Block = BlockQ8_0;
   using Act = ActQ8_32;
@@ -51,7 +40,7 @@ float step_k4_k5(float acc, uint16_t d, uint16_t dmin, const uint8_t* scales, co
                  const BlockQ8_K& x) {
   int32_t isum_sc = 0, isum_m = 0;
   for (int j = 0; j < 8; ++j) {
-    int scale, min;
+    uint8_t scale, min;
     scale_min_k4(j, scales, &scale, &min);
     int32_t dot = 0;
     for (int i = 0; i < 32; ++i) dot += q[32 * j + i] * x.qs[32 * j + i];

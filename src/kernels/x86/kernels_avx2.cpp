@@ -40,6 +40,9 @@ const KernelTable& avx2_kernel_table() {
       .silu_mul = ref_silu_mul,
       .attention_head = attention_head_simd,
       .attention_heads = attention_heads_simd,
+      .packed_bytes = nullptr,
+      .pack_rows = nullptr,
+      .matmul_packed = nullptr,
   };
   return table;
 }

@@ -4,15 +4,19 @@
 // 32 vector registers, which let prefill share each decoded weight block among 4 activation rows.
 // Decode (Q8_0, Q4_K and Q6_K with 1-3 activation rows, BF16 with 1) runs 512-bit kernels that
 // pack two weight rows per vector (quant_matmul_avx512.inc, quant_matmul_k4_avx512.inc,
-// matmul_float_avx512.inc).
+// matmul_float_avx512.inc). Q4_K matrices repacked at load take quant_matmul_packed_avx512.inc
+// for every batch size.
 // vdpbf16ps is not used: it would round x to bf16, far outside the 1e-5 float contract.
 #include <immintrin.h>
 
 #include <cstddef>
+#include <cstring>
 #include <type_traits>
 
 #include "kernels/quant_act.h"
 #include "kernels/ref/ref_kernels.h"
+#include "kernels/ref/widen.h"
+#include "tensor/quant_blocks.h"
 #include "kernels/x86/x86_tables.h"
 
 namespace qinfer {
@@ -42,6 +46,7 @@ constexpr int64_t kTileMinRowsQ6_K = 12;  // see matmul_quant_avx512
 #include "kernels/x86/quant_matmul_avx512.inc"
 #include "kernels/x86/quant_matmul_k4_avx512.inc"
 #include "kernels/x86/quant_matmul_tile_avx512.inc"
+#include "kernels/x86/quant_matmul_packed_avx512.inc"
 #include "kernels/x86/matmul_float_avx512.inc"
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
@@ -101,6 +106,9 @@ const KernelTable& avx512_kernel_table() {
       .silu_mul = ref_silu_mul,
       .attention_head = attention_head_simd,
       .attention_heads = attention_heads_simd,
+      .packed_bytes = packed_bytes_avx512,
+      .pack_rows = pack_rows_avx512,
+      .matmul_packed = matmul_packed_avx512,
   };
   return table;
 }

@@ -152,25 +152,6 @@ TEST(QuantizeAct, EveryBackendIsBitIdenticalToReference) {
   }
 }
 
-std::vector<float> run_matmul_quant(const KernelTable& table, const std::vector<std::byte>& xq,
-                                    int64_t M, int64_t K, const std::vector<std::byte>& w,
-                                    DType dtype, int64_t N, int64_t n_begin, int64_t n_end,
-                                    std::vector<float> y) {
-  std::vector<float> scratch(static_cast<size_t>(matmul_scratch_floats(K)));
-  table.matmul_quant(xq.data(), M, K, w.data(), dtype, n_begin, n_end, y.data(), N,
-                     scratch.data());
-  return y;
-}
-
-void expect_bit_identical(const std::vector<float>& expect, const std::vector<float>& actual,
-                          const std::string& what) {
-  ASSERT_EQ(expect.size(), actual.size());
-  for (size_t i = 0; i < expect.size(); ++i) {
-    ASSERT_EQ(std::memcmp(&expect[i], &actual[i], sizeof(float)), 0)
-        << what << " at " << i << ": " << expect[i] << " vs " << actual[i];
-  }
-}
-
 TEST(MatmulQuant, EveryBackendIsBitIdenticalToReference) {
   std::mt19937 rng(3);
   const int64_t N = 37;  // not a multiple of 4, 8 or 16
