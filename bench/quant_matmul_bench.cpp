@@ -2,12 +2,14 @@
 // how much a decode step of M batched sequences costs against one sequence (the serving goal is
 // that M rows cost little more than one, since the weights are read once). Two shapes: an FFN
 // matrix that stays in cache (3072 x 1024) and a vocabulary-sized one streamed from memory
-// (151936 x 1024, Qwen3-0.6B's lm_head). Not built by CMake; build and run by hand:
+// (151936 x 1024, Qwen3-0.6B's lm_head); rows marked /p read the matrix packed at load
+// (KernelTable::pack_rows) where the backend packs the type. Not built by CMake; build and run by hand:
 //   ninja -C build qinfer_kernels
 //   c++ -O2 -std=c++20 -Isrc bench/quant_matmul_bench.cpp build/libqinfer_kernels.a \
 //       build/libqinfer_tensor.a build/libqinfer_base.a -lfmt -o /tmp/qmm_bench && /tmp/qmm_bench [KERNELS]
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -45,26 +47,41 @@ int main(int argc, char** argv) {
       }
       std::vector<float> y(static_cast<size_t>(8 * N));
       std::vector<float> scratch(static_cast<size_t>(matmul_scratch_floats(K)));
+      // The packed layout too (KernelTable::pack_rows), when this backend packs the type.
+      const int64_t packed_size =
+          table->packed_bytes != nullptr ? table->packed_bytes(dtype, N, K) : 0;
+      std::vector<uint8_t> packed_storage(static_cast<size_t>(packed_size + 64));
+      auto* packed = reinterpret_cast<uint8_t*>(
+          (reinterpret_cast<uintptr_t>(packed_storage.data()) + 63) / 64 * 64);
+      if (packed_size > 0) table->pack_rows(w.data(), dtype, K, 0, N, packed);
       const int reps = N > 100000 ? 5 : 200;
-      double base = 0;
-      std::printf("%-5s N=%-7lld", dtype_name(dtype).data(), static_cast<long long>(N));
-      for (int64_t M = 1; M <= 8; ++M) {
-        double best = 1e30;
-        for (int trial = 0; trial < 3; ++trial) {
-          const auto t0 = std::chrono::steady_clock::now();
-          for (int r = 0; r < reps; ++r) {
-            table->matmul_quant(xq.data(), M, K, w.data(), dtype, 0, N, y.data(), N,
-                                scratch.data());
+      for (const bool use_packed : {false, true}) {
+        if (use_packed && packed_size == 0) continue;
+        double base = 0;
+        std::printf("%-5s%s N=%-7lld", dtype_name(dtype).data(), use_packed ? "/p" : "  ",
+                    static_cast<long long>(N));
+        for (int64_t M = 1; M <= 8; ++M) {
+          double best = 1e30;
+          for (int trial = 0; trial < 3; ++trial) {
+            const auto t0 = std::chrono::steady_clock::now();
+            for (int r = 0; r < reps; ++r) {
+              if (use_packed) {
+                table->matmul_packed(xq.data(), M, K, packed, dtype, 0, N, y.data(), N);
+              } else {
+                table->matmul_quant(xq.data(), M, K, w.data(), dtype, 0, N, y.data(), N,
+                                    scratch.data());
+              }
+            }
+            const double ms =
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                    .count() / reps;
+            best = std::min(best, ms);
           }
-          const double ms =
-              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                  .count() / reps;
-          best = std::min(best, ms);
+          if (M == 1) base = best;
+          std::printf("  M%lld %.3fms(%.2fx)", static_cast<long long>(M), best, best / base);
         }
-        if (M == 1) base = best;
-        std::printf("  M%lld %.3fms(%.2fx)", static_cast<long long>(M), best, best / base);
+        std::printf("\n");
       }
-      std::printf("\n");
     }
   }
 }

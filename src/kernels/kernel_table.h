@@ -93,9 +93,9 @@ struct KernelTable {
                           float* scores_scratch, float* out);
 
   // Optional (null on backends without): quantized matrices repacked once at load into the
-  // layout this backend's matmul_packed streams (x86 avx512: Q4_K as 16-row groups whose 4-bit
-  // quants interleave for VNNI, so no per-call unpacking or repacking; a group costs 5.5% more
-  // bytes than the blocks). Results are bit-identical to matmul_quant on the original blocks.
+  // layout this backend's matmul_packed streams (x86 avx512: Q4_K and Q6_K as 16-row groups
+  // whose quants interleave for VNNI, so no per-call unpacking or repacking; a group costs 5.5%
+  // and 8.6% more bytes than the blocks). Results are bit-identical to matmul_quant on the original blocks.
   // packed_bytes: the packed size of an [N, K] matrix of w_dtype; 0 when this backend does not
   // pack it (its type, or N not a multiple of kPackedGroupRows).
   int64_t (*packed_bytes)(DType w_dtype, int64_t N, int64_t K);
