@@ -122,7 +122,8 @@ RequestObserver ServingMetrics::request_observer() {
 }
 
 void ServingMetrics::record_http(const CompletedRequest& request) {
-  const std::string_view route = request.route.empty() ? "unmatched" : request.route;
+  const std::string_view route =
+      request.route.empty() ? std::string_view("unmatched") : std::string_view(request.route);
   http_requests_
       .with({bounded_method(request.method), route, std::to_string(request.status)})
       .inc();
