@@ -21,6 +21,14 @@ double boot_time_seconds() {
   return 0.0;
 }
 
+double status_threads() {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("Threads:", 0) == 0) return std::strtod(line.c_str() + 8, nullptr);
+  }
+  return 0.0;
+}
+
 double count_open_fds() {
   DIR* dir = opendir("/proc/self/fd");
   if (dir == nullptr) return 0.0;
@@ -35,37 +43,39 @@ double count_open_fds() {
 }  // namespace
 
 bool sample_process(ProcessSample& sample) {
+  // CPU time, memory and threads come from getrusage, /proc/self/statm and /proc/self/status
+  // rather than /proc/self/stat, which qemu-user (the aarch64 tests) fakes with zeros there.
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return false;
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+  };
+  sample.cpu_seconds = seconds(usage.ru_utime) + seconds(usage.ru_stime);
+  const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+  {
+    std::ifstream statm("/proc/self/statm");
+    double size_pages = 0, resident_pages = 0;
+    if (!(statm >> size_pages >> resident_pages)) return false;
+    sample.virtual_bytes = size_pages * page;
+    sample.resident_bytes = resident_pages * page;
+  }
   std::ifstream in("/proc/self/stat");
   std::string stat;
   if (!std::getline(in, stat)) return false;
   // The command name (field 2) is in parentheses and may hold spaces: parse after the last ')'.
   const size_t close = stat.rfind(')');
-  if (close == std::string::npos) return false;
+  if (close == std::string::npos || close + 2 > stat.size()) return false;
   std::istringstream fields(stat.substr(close + 2));
-  // Fields from 3 (state) on; we need 14 utime, 15 stime, 20 num_threads, 22 starttime,
-  // 23 vsize, 24 rss (pages).
+  // Fields from 3 (state) on; we need 22, starttime (clock ticks after boot).
   std::string field;
-  double utime = 0, stime = 0, threads = 0, start_ticks = 0, vsize = 0, rss_pages = 0;
-  for (int index = 3; index <= 24 && fields >> field; ++index) {
-    switch (index) {
-      case 14: utime = std::strtod(field.c_str(), nullptr); break;
-      case 15: stime = std::strtod(field.c_str(), nullptr); break;
-      case 20: threads = std::strtod(field.c_str(), nullptr); break;
-      case 22: start_ticks = std::strtod(field.c_str(), nullptr); break;
-      case 23: vsize = std::strtod(field.c_str(), nullptr); break;
-      case 24: rss_pages = std::strtod(field.c_str(), nullptr); break;
-      default: break;
-    }
+  double start_ticks = 0;
+  for (int index = 3; index <= 22 && fields >> field; ++index) {
+    if (index == 22) start_ticks = std::strtod(field.c_str(), nullptr);
   }
   if (!fields) return false;
-  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
-  const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
-  sample.cpu_seconds = (utime + stime) / ticks;
-  sample.threads = threads;
+  sample.threads = status_threads();
   static const double boot = boot_time_seconds();
-  sample.start_time_seconds = boot + start_ticks / ticks;
-  sample.virtual_bytes = vsize;
-  sample.resident_bytes = rss_pages * page;
+  sample.start_time_seconds = boot + start_ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
   sample.open_fds = count_open_fds();
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0) sample.max_fds = static_cast<double>(limit.rlim_cur);
