@@ -85,7 +85,8 @@ bool sample_process(ProcessSample& sample) {
 void register_process_metrics(Registry& registry) {
   Counter& cpu = registry.counter("process_cpu_seconds_total",
                                   "Total user and system CPU time spent in seconds.");
-  Gauge& resident = registry.gauge("process_resident_memory_bytes", "Resident memory size in bytes.");
+  Gauge& resident =
+      registry.gauge("process_resident_memory_bytes", "Resident memory size in bytes.");
   Gauge& virtual_memory =
       registry.gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.");
   Gauge& start = registry.gauge("process_start_time_seconds",

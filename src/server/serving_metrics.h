@@ -4,7 +4,8 @@
 //   engine (SchedulerObserver, per sequence = per choice of a request):
 //     histograms qinfer_time_to_first_token_seconds, qinfer_time_per_output_token_seconds (one
 //     observation per token after the first), qinfer_e2e_request_latency_seconds,
-//     qinfer_request_{queue,prefill,decode}_time_seconds, qinfer_request_{prompt,generation}_tokens;
+//     qinfer_request_{queue,prefill,decode}_time_seconds,
+//     qinfer_request_{prompt,generation}_tokens;
 //     counters qinfer_{prompt,generation}_tokens_total, qinfer_prefix_cache_{queries,hits}_total
 //     (prompt tokens looked up in / found in a KV cache)
 //   outcomes (the endpoints, which know finish_reason): qinfer_request_success_total
@@ -14,7 +15,8 @@
 //     qinfer_http_request_duration_seconds{route}; route is the registered pattern or
 //     "unmatched", method one of the served ones or "other": bounded cardinality
 //   scraped: qinfer_num_requests_{running,waiting}, qinfer_kv_cache_usage_ratio,
-//     qinfer_slots_total, qinfer_model_load_seconds, qinfer_build_info, qinfer_model_info, process_*
+//     qinfer_slots_total, qinfer_model_load_seconds, qinfer_build_info, qinfer_model_info,
+//     process_*
 //
 // No metric has a per-request label. Times are seconds, measured from submission to the
 // scheduler (TTFT and e2e do not include parsing and templating, which qinfer_http_request_

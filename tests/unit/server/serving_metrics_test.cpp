@@ -84,8 +84,9 @@ TEST(ServingMetrics, HttpLabelsAreBounded) {
       << text;
   EXPECT_TRUE(has_line(
       text, "qinfer_http_requests_total{method=\"other\",route=\"unmatched\",code=\"405\"} 1"));
-  EXPECT_TRUE(has_line(
-      text, "qinfer_http_request_duration_seconds_bucket{route=\"/v1/models/{id}\",le=\"0.005\"} 2"));
+  EXPECT_TRUE(has_line(text,
+                       "qinfer_http_request_duration_seconds_bucket"
+                       "{route=\"/v1/models/{id}\",le=\"0.005\"} 2"));
   EXPECT_EQ(text.find("/coffee"), std::string::npos);
   EXPECT_EQ(text.find("/v1/models/a"), std::string::npos);
 }
