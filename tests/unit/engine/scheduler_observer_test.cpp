@@ -2,8 +2,10 @@
 // tiny model: one start and one end per sequence, one interval per token after the first.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <future>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "engine/scheduler.h"
@@ -83,7 +85,14 @@ TEST(SchedulerObserver, ReportsStartsTokenIntervalsAndEnds) {
     generated += end.generated_tokens;
   }
   EXPECT_EQ(generated, 5 + 3 + 2);
-  EXPECT_EQ((*scheduler)->stats().kv_tokens_in_use, 0);  // nothing runs any more
+  // Nothing runs any more; the step that ended the last sequence updates the count after that
+  // sequence's on_done, so it may take a moment.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while ((*scheduler)->stats().kv_tokens_in_use != 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ((*scheduler)->stats().kv_tokens_in_use, 0);
 }
 
 TEST(SchedulerObserver, CancelledSequenceEndsOnceAsCancelled) {
