@@ -5,6 +5,7 @@ LLAMA_SERVER=/path/to/llama-server is set.
 
     .deps/venv/bin/python bench/serve.py [-m models/bench/qwen3-0.6B-q4_k_m.gguf] [-t 2]
         [--prompt-words 64] [-n 64] [--streams 1,2,4,8] [--parallel 4] [--json OUT.json]
+        [--qinfer-args="--no-metrics"]
 
 Each stream posts /v1/completions (a raw prompt: no chat template on either server) with its
 own prompt (no shared prefix, so no prefix-cache help), max_tokens -n with ignore_eos, stream on,
@@ -145,6 +146,8 @@ def main():
     parser.add_argument("--parallel", type=int, default=4)
     parser.add_argument("--ctx-per-slot", type=int, default=1024)
     parser.add_argument("--json", help="write the results here")
+    parser.add_argument("--qinfer-args", default="",
+                        help="extra `qinfer serve` flags, e.g. --qinfer-args=--no-metrics")
     args = parser.parse_args()
     args.streams = [int(s) for s in args.streams.split(",")]
 
@@ -153,7 +156,8 @@ def main():
     base = f"http://127.0.0.1:{port}"
     results += bench_server("qinfer", [args.qinfer, "serve", "-m", args.model, "--port", str(port),
                                        "-t", str(args.threads), "--parallel", str(args.parallel),
-                                       "--ctx-size", str(args.ctx_per_slot), "--model-name", "m"],
+                                       "--ctx-size", str(args.ctx_per_slot), "--model-name", "m",
+                                       *args.qinfer_args.split()],
                             base, "/ready", "m", args)
     llama = os.environ.get("LLAMA_SERVER")
     if llama:

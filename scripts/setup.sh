@@ -20,6 +20,7 @@ APT_PACKAGES=(
   python3 python3-venv
   nginx  # deploy tests: the load balancer in front of two replicas (run from a temp prefix)
   systemd numactl  # deploy tests: systemd-analyze verify of deploy/systemd, the NUMA wrapper
+  prometheus  # the metrics integration test runs a real Prometheus (and promtool)
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

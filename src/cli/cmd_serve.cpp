@@ -4,6 +4,7 @@
 //                [--api-key KEY | --api-key-file F] [--parallel N] [--ctx-size N] [-t N]
 //                [--batch-tokens N] [--max-queue N] [--max-body BYTES] [--drain-timeout S]
 //                [--no-think] [--dtype TYPE] [--http-threads N]
+//                [--metrics-api-key KEY | --no-metrics]
 //
 // Every flag can also come from the environment as QINFER_<FLAG> (QINFER_PORT=9000, ...), the
 // way container and systemd deployments configure services; a flag on the command line wins.
@@ -11,6 +12,10 @@
 // Lifecycle: the listener starts first, so /health answers and /ready says 503 while the model
 // loads; then /ready turns 200. SIGTERM or SIGINT starts a drain: /ready 503, new work 503 with
 // Retry-After, requests in flight finish (up to --drain-timeout), and the process exits 0.
+//
+// GET /metrics serves Prometheus metrics (server/serving_metrics.h) in every state, without the
+// API key; --metrics-api-key K makes it require "Authorization: Bearer K" (a key of its own, for
+// the scraper), --no-metrics removes the route and every measurement.
 #include <signal.h>
 
 #include <chrono>
@@ -31,6 +36,11 @@
 #include "model/convert_weights.h"
 #include "server/http_server.h"
 #include "server/openai_service.h"
+#include "server/serving_metrics.h"
+
+#ifndef QINFER_VERSION
+#define QINFER_VERSION "0.1.0"
+#endif
 
 namespace qinfer::cli {
 namespace {
@@ -52,6 +62,8 @@ struct ServeOptions {
   bool no_think = false;
   std::string dtype;
   int http_threads = 0;
+  std::string metrics_api_key;
+  bool no_metrics = false;
 };
 
 constexpr int64_t kDefaultContext = 4096;
@@ -89,7 +101,7 @@ struct LoadedModel {
   std::unique_ptr<server::OpenAiService> service;
 };
 
-Status load(const ServeOptions& options, LoadedModel& loaded) {
+Status load(const ServeOptions& options, server::ServingMetrics* metrics, LoadedModel& loaded) {
   QINFER_ASSIGN_OR_RETURN(std::optional<DType> dtype, parse_weight_dtype(options.dtype));
   QINFER_ASSIGN_OR_RETURN(loaded.model, load_model_as(options.model, dtype, options.threads));
   QINFER_ASSIGN_OR_RETURN(engine::TextAssets assets, engine::load_text_assets(*loaded.model));
@@ -102,6 +114,7 @@ Status load(const ServeOptions& options, LoadedModel& loaded) {
       std::min<int64_t>(kDefaultContext, model.config.max_position_embeddings));
   scheduler_options.batch_tokens = std::max(options.batch_tokens, options.parallel);
   scheduler_options.max_queued = options.max_queue;
+  scheduler_options.observer = metrics;
   QINFER_ASSIGN_OR_RETURN(loaded.scheduler,
                           engine::Scheduler::create(model, loaded.assets->tokenizer, *loaded.pool,
                                                     scheduler_options));
@@ -111,6 +124,7 @@ Status load(const ServeOptions& options, LoadedModel& loaded) {
   service_options.defaults.sampler = sampler_params_from_generation_config(model.generation);
   service_options.defaults.enable_thinking = !options.no_think;
   service_options.eos_token_ids = end_of_sequence_ids(model.generation, model.config);
+  service_options.metrics = metrics;
   loaded.service = std::make_unique<server::OpenAiService>(model, *loaded.assets,
                                                            *loaded.scheduler, service_options);
   return ok_status();
@@ -139,7 +153,18 @@ Status serve(const ServeOptions& options) {
   http.http_threads = options.http_threads > 0
                           ? options.http_threads
                           : static_cast<int>(std::max<int64_t>(32, 2 * options.parallel + 16));
+  // Declared before the server and the model: both report to it until they are gone.
+  std::unique_ptr<server::ServingMetrics> metrics;
+  if (!options.no_metrics) {
+    metrics = std::make_unique<server::ServingMetrics>(
+        server::BuildInfo{QINFER_VERSION, kernels().name});
+    http.request_observers.push_back(metrics->request_observer());
+  }
   server::HttpServer server(http);
+  if (metrics) {
+    QINFER_RETURN_IF_ERROR(
+        server::register_metrics_route(server, *metrics, options.metrics_api_key));
+  }
   LoadedModel loaded;
   std::atomic<server::OpenAiService*> service{nullptr};
   QINFER_RETURN_IF_ERROR(server::register_openai_routes(server, [&service] { return service.load(); }));
@@ -148,19 +173,24 @@ Status serve(const ServeOptions& options) {
                options.host.c_str(), server.port(), options.model.c_str());
 
   const auto load_start = std::chrono::steady_clock::now();
-  Status loaded_status = load(options, loaded);
+  Status loaded_status = load(options, metrics.get(), loaded);
   if (!loaded_status.ok()) {
     server.stop();
     return loaded_status;
+  }
+  const double load_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
+  if (metrics) {
+    metrics->set_model({loaded.service->model_name(), options.model,
+                        loaded.service->context_tokens(), options.parallel},
+                       loaded.scheduler.get(), load_seconds);
   }
   service.store(loaded.service.get());
   server.set_ready();
   std::fprintf(stderr,
                "qinfer serve: model '%s' ready in %.0f ms (kernels %s, %d threads, %lld slots of "
                "%lld tokens, %s)\n",
-               loaded.service->model_name().c_str(),
-               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start)
-                   .count(),
+               loaded.service->model_name().c_str(), load_seconds * 1000,
                kernels().name, loaded.pool->size(), static_cast<long long>(options.parallel),
                static_cast<long long>(loaded.service->context_tokens()),
                api_keys.empty() ? "no API key" : "API key required");
@@ -175,6 +205,7 @@ Status serve(const ServeOptions& options) {
   if (!idle) std::fprintf(stderr, "qinfer serve: drain timeout; cancelling what still runs\n");
   loaded.scheduler->stop();
   server.stop();
+  if (metrics) metrics->detach_scheduler();
   std::fprintf(stderr, "qinfer serve: stopped\n");
   return ok_status();
 }
@@ -236,6 +267,14 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                   "HTTP worker threads (0: 2 x parallel + 16, at least 32)")
       ->envname("QINFER_HTTP_THREADS")
       ->check(CLI::NonNegativeNumber);
+  auto* metrics_key =
+      cmd->add_option("--metrics-api-key", options->metrics_api_key,
+                      "Require 'Authorization: Bearer KEY' on GET /metrics (default: open)")
+          ->envname("QINFER_METRICS_API_KEY");
+  cmd->add_flag("--no-metrics", options->no_metrics,
+                "No GET /metrics and no measurements (for overhead benchmarks)")
+      ->envname("QINFER_NO_METRICS")
+      ->excludes(metrics_key);
   cmd->callback([options, &exit_code] {
     const Status status = serve(*options);
     if (!status.ok()) {

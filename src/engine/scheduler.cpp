@@ -38,7 +38,7 @@ struct Scheduler::Slot {
   bool decoding = false;                // prompt done; next_token is fed next step
   int32_t next_token = -1;
   GenerationResult result;
-  Clock::time_point started, first_token;
+  Clock::time_point started, first_token, last_token;
 };
 
 Expected<std::unique_ptr<Scheduler>> Scheduler::create(const Model& model,
@@ -127,6 +127,7 @@ SubmitResult Scheduler::submit(SequenceRequest request) {
             fmt::format("all {} slots are busy and {} requests are queued; retry later",
                         options_.slots, queue_.size())};
   }
+  request.submitted = Clock::now();
   queue_.push_back(std::move(request));
   ++stats_.queued;
   wake_.notify_one();
@@ -188,6 +189,13 @@ void Scheduler::start_in_slot(Slot& slot, SequenceRequest request) {
   slot.result.reused_prompt_tokens = static_cast<int64_t>(own);
   slot.started = Clock::now();
   slot.last_admission = ++admissions_;
+  if (options_.observer != nullptr) {
+    SequenceStarted started;
+    started.queue_seconds = seconds_between(slot.request.submitted, slot.started);
+    started.prompt_tokens = slot.result.prompt_tokens;
+    started.cached_prompt_tokens = slot.result.reused_prompt_tokens;
+    options_.observer->sequence_started(started);
+  }
 }
 
 void Scheduler::admit(std::unique_lock<std::mutex>& lock) {
@@ -228,6 +236,23 @@ GenerationResult Scheduler::take_result(Slot& slot, StopReason reason) {
 }
 
 void Scheduler::finish(Slot& slot, Expected<GenerationResult> result) {
+  if (options_.observer != nullptr) {
+    const Clock::time_point now = Clock::now();
+    SequenceFinished finished;
+    finished.failed = !result.ok();
+    if (result.ok()) finished.reason = result->stop_reason;
+    finished.has_first_token = slot.decoding;
+    finished.queue_seconds = seconds_between(slot.request.submitted, slot.started);
+    if (slot.decoding) {
+      finished.prefill_seconds = seconds_between(slot.started, slot.first_token);
+      finished.decode_seconds = seconds_between(slot.first_token, slot.last_token);
+      finished.time_to_first_token = seconds_between(slot.request.submitted, slot.first_token);
+    }
+    finished.e2e_seconds = seconds_between(slot.request.submitted, now);
+    finished.prompt_tokens = static_cast<int64_t>(slot.request.generation.prompt.size());
+    finished.generated_tokens = static_cast<int64_t>(slot.decoder->generated().size());
+    options_.observer->sequence_finished(finished);
+  }
   slot.active = false;
   slot.decoder.reset();
   auto on_done = std::move(slot.request.on_done);
@@ -314,10 +339,28 @@ void Scheduler::emit_token(Slot& slot, int32_t token, std::span<const float> log
     }
     out.top = top_;
   }
+  if (options_.observer != nullptr) {
+    const Clock::time_point now = Clock::now();
+    if (slot.result.decode_steps > 0) {
+      options_.observer->inter_token_interval(seconds_between(slot.last_token, now));
+    }
+    slot.last_token = now;
+  }
   if (slot.request.on_token) slot.request.on_token(out);
 }
 
 void Scheduler::step() {
+  run_step();
+  // What running sequences hold now (finished ones left during the step).
+  int64_t kv_tokens = 0;
+  for (const auto& slot : slots_) {
+    if (slot->active) kv_tokens += slot->cache.length();
+  }
+  std::lock_guard lock(mutex_);
+  stats_.kv_tokens_in_use = kv_tokens;
+}
+
+void Scheduler::run_step() {
   // Cancelled requests leave before the step.
   for (const auto& slot : slots_) {
     if (slot->active && slot->request.cancel && slot->request.cancel->load()) {

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -43,12 +44,46 @@
 
 namespace qinfer::engine {
 
+// A sequence took a slot.
+struct SequenceStarted {
+  double queue_seconds = 0.0;         // from submit() to the slot
+  int64_t prompt_tokens = 0;
+  int64_t cached_prompt_tokens = 0;   // of those, found in a KV cache (not computed)
+};
+
+// A sequence ended (finished, cancelled or failed). Seconds; a sequence that ended before its
+// first token has no TTFT, prefill or decode time.
+struct SequenceFinished {
+  StopReason reason = StopReason::kStop;
+  bool failed = false;                // an engine error ended it (reason is then meaningless)
+  bool has_first_token = false;
+  double queue_seconds = 0.0;         // submit() to slot
+  double prefill_seconds = 0.0;       // slot to first token
+  double decode_seconds = 0.0;        // first token to last
+  double time_to_first_token = 0.0;   // submit() to first token
+  double e2e_seconds = 0.0;           // submit() to the end
+  int64_t prompt_tokens = 0;
+  int64_t generated_tokens = 0;
+};
+
+// Timings for metrics, reported by the scheduler thread as they happen: implementations must be
+// quick, must not block and must not call the scheduler (it may hold its lock).
+class SchedulerObserver {
+ public:
+  virtual ~SchedulerObserver() = default;
+  virtual void sequence_started(const SequenceStarted& started) = 0;
+  // Time since the same sequence's previous token: once per token after the first.
+  virtual void inter_token_interval(double seconds) = 0;
+  virtual void sequence_finished(const SequenceFinished& finished) = 0;
+};
+
 struct SchedulerOptions {
   int64_t slots = 1;              // sequences generated together (--parallel)
   int64_t context_tokens = 4096;  // positions each slot's KV cache holds (prompt + generated)
   int64_t batch_tokens = 512;     // tokens per forward pass: one per decoding sequence, the
                                   // rest prompt chunks
   int64_t max_queued = 64;        // requests waiting for a slot; more are refused (kQueueFull)
+  SchedulerObserver* observer = nullptr;  // may be null; must outlive the scheduler
 };
 
 struct TokenLogprob {
@@ -71,6 +106,7 @@ struct SequenceRequest {
   std::shared_ptr<std::atomic<bool>> cancel;                 // may be null
   std::function<void(const TokenOutput&)> on_token;          // may be empty
   std::function<void(Expected<GenerationResult>)> on_done;   // exactly once for an accepted request
+  std::chrono::steady_clock::time_point submitted{};         // set by submit()
 };
 
 enum class SubmitError { kNone, kInvalid, kContextExceeded, kQueueFull, kStopped };
@@ -90,6 +126,7 @@ struct SchedulerStats {
   int64_t reused_prompt_tokens = 0;   // of those, taken from a cache instead of computed
   int64_t generated_tokens = 0;
   int64_t steps = 0;                  // forward passes
+  int64_t kv_tokens_in_use = 0;       // KV cache positions held by running sequences
 };
 
 class Scheduler {
@@ -124,6 +161,7 @@ class Scheduler {
   GenerationResult take_result(Slot& slot, StopReason reason);
   void finish(Slot& slot, Expected<GenerationResult> result);
   void step();
+  void run_step();
   void emit_token(Slot& slot, int32_t token, std::span<const float> logits);
   const std::shared_ptr<const constrain::TokenIndex>& grammar_tokens();
 

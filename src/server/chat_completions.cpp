@@ -123,6 +123,7 @@ struct ChatJobState : RequestState {
     ChatChoiceState& choice = choices[static_cast<size_t>(index)];
     if (!result.ok()) {
       record_error(result.error());
+      count_outcome(/*failed=*/true, {});
     } else {
       push_delta(index, choice.parser.finish());
       const bool length = result->stop_reason == engine::StopReason::kLength;
@@ -132,6 +133,7 @@ struct ChatJobState : RequestState {
         stream->push(api::chat_chunk_finish(header, index, finish_reasons[static_cast<size_t>(index)]));
       }
       count_usage(*result);
+      count_outcome(/*failed=*/false, finish_reasons[static_cast<size_t>(index)]);
       usage.reasoning_tokens += choice.reasoning_tokens;
     }
     choice_ended(&api::chat_chunk_usage);
@@ -175,6 +177,7 @@ HandlerResult OpenAiService::chat_completions(const Request& request) {
   state->include_usage = params.generation.include_usage;
   state->usage.prompt_tokens = prompt_tokens;
   state->finish_reasons.resize(static_cast<size_t>(params.generation.n));
+  state->metrics = options_.metrics;
   api::OutputParserOptions parser_options;
   parser_options.parse_tool_calls = params.parses_tool_calls() &&
                                     params.response_format.type == api::ResponseFormatType::kText;

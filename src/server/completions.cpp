@@ -49,12 +49,14 @@ struct CompletionJobState : RequestState {
     api::CompletionChoice& choice = choices[static_cast<size_t>(index)];
     if (!result.ok()) {
       record_error(result.error());
+      count_outcome(/*failed=*/true, {});
     } else {
       choice.finish_reason = result->stop_reason == engine::StopReason::kLength ? "length" : "stop";
       if (stream) {
         stream->push(api::completion_chunk(header, index, "", nullptr, choice.finish_reason));
       }
       count_usage(*result);
+      count_outcome(/*failed=*/false, choice.finish_reason);
     }
     choice_ended(&api::completion_chunk_usage);
   }
@@ -103,6 +105,7 @@ HandlerResult OpenAiService::completions(const Request& request) {
   state->want_logprobs = params.generation.logprobs;
   state->include_usage = params.generation.include_usage;
   state->usage.prompt_tokens = prompt_tokens;
+  state->metrics = options_.metrics;
   const std::string echo = params.echo ? prompt_text : std::string();
   for (int i = 0; i < n; ++i) {
     api::CompletionChoice choice;

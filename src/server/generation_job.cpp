@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "server/serving_metrics.h"
+
 namespace qinfer::server {
 
 GenerationJob::GenerationJob(int choices) {
@@ -74,6 +76,17 @@ void RequestState::record_error(const Error& failure) {
 void RequestState::count_usage(const engine::GenerationResult& result) {
   usage.completion_tokens += static_cast<int64_t>(result.generated_ids.size());
   usage.cached_tokens = std::max(usage.cached_tokens, result.reused_prompt_tokens);
+}
+
+void RequestState::count_outcome(bool failed, std::string_view finish_reason) {
+  if (metrics == nullptr) return;
+  if (failed) {
+    metrics->count_failed();
+  } else if (stream && stream->cancelled()) {
+    metrics->count_cancelled();
+  } else {
+    metrics->count_success(finish_reason);
+  }
 }
 
 void RequestState::choice_ended(UsageChunk usage_chunk) {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <mutex>
 #include <vector>
 
@@ -24,6 +25,8 @@
 #include "tokenizer/tokenizer.h"
 
 namespace qinfer::server {
+
+class ServingMetrics;
 
 struct ChoiceCallbacks {
   std::function<void(int choice, const engine::TokenOutput& token)> on_token;
@@ -80,6 +83,7 @@ struct RequestState {
   api::Usage usage;
   std::optional<std::string> error;    // a choice failed (a fault of ours)
   std::unique_ptr<ChoiceCountdown> countdown;
+  ServingMetrics* metrics = nullptr;   // null: not counted
 
   RequestState(const tokenizer::Tokenizer& tokenizer, api::ResponseHeader header, int choices);
 
@@ -89,6 +93,8 @@ struct RequestState {
   void record_error(const Error& failure);
   // A choice finished: its tokens count in the usage.
   void count_usage(const engine::GenerationResult& result);
+  // A choice ended: success by finish_reason, cancelled (a streaming client left) or failed.
+  void count_outcome(bool failed, std::string_view finish_reason);
   // After a choice's last event: the last choice ends the stream (the usage chunk first, when
   // asked) or wakes the handler.
   void choice_ended(UsageChunk usage_chunk);

@@ -29,6 +29,7 @@ struct ServiceOptions {
   std::string model_name;               // the id clients send as `model`
   api::RequestDefaults defaults;        // generation_config.json sampling, thinking default
   std::vector<int64_t> eos_token_ids;   // generation stops at these
+  ServingMetrics* metrics = nullptr;    // counts request outcomes; may be null
 };
 
 class OpenAiService {
