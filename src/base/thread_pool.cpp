@@ -14,6 +14,8 @@
 
 #include <climits>
 
+#include "base/usable_cpus.h"
+
 namespace qinfer {
 namespace {
 
@@ -95,7 +97,7 @@ std::chrono::microseconds ThreadPool::SpinGovernor::budget(std::chrono::microsec
 }
 
 ThreadPool::ThreadPool(int n_threads, std::chrono::microseconds spin) : spin_(spin) {
-  const int hardware_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int hardware_threads = usable_cpus();
   if (n_threads <= 0) n_threads = hardware_threads;
   n_threads_ = n_threads;
   // With more threads than hardware threads, every job needs a thread that is waiting for a core

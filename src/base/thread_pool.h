@@ -34,10 +34,11 @@ class ThreadPool {
   // adds: a few microseconds), short enough that a pool idle between requests sleeps at once.
   static constexpr std::chrono::microseconds kDefaultSpin{200};
 
-  // n_threads counts the calling thread; 0 means one per hardware thread. spin = 0 makes every
-  // wait block at once (tests use it to exercise the sleeping path); so does a pool with more
-  // threads than the machine has hardware threads, where spinning steals the core a thread
-  // that is needed is waiting for.
+  // n_threads counts the calling thread; 0 means one per usable CPU (base/usable_cpus.h: the
+  // affinity mask and cgroup quota, not the host's count). spin = 0 makes every wait block at
+  // once (tests use it to exercise the sleeping path); so does a pool with more threads than
+  // the process has CPUs, where spinning steals the core a thread that is needed is waiting
+  // for.
   explicit ThreadPool(int n_threads = 0, std::chrono::microseconds spin = kDefaultSpin);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
