@@ -3,7 +3,11 @@
 //   qinfer serve -m MODEL [--host 127.0.0.1] [--port 8080] [--model-name NAME]
 //                [--api-key KEY | --api-key-file F] [--parallel N] [--ctx-size N] [-t N]
 //                [--batch-tokens N] [--max-queue N] [--max-body BYTES] [--drain-timeout S]
-//                [--no-think] [--dtype TYPE] [--http-threads N]
+//                [--no-think] [--dtype TYPE] [--http-threads N] [--verify]
+//
+// --verify checks every model file against the SHA256SUMS next to it (`qinfer verify`) before
+// loading, while /ready says 503; a mismatched, missing or unlisted file ends the process with
+// exit 1 and a message naming it, before the server ever becomes ready.
 //
 // Every flag can also come from the environment as QINFER_<FLAG> (QINFER_PORT=9000, ...), the
 // way container and systemd deployments configure services; a flag on the command line wins.
@@ -29,6 +33,7 @@
 #include "engine/text_assets.h"
 #include "kernels/dispatch.h"
 #include "model/convert_weights.h"
+#include "model/model_manifest.h"
 #include "server/http_server.h"
 #include "server/openai_service.h"
 
@@ -52,6 +57,7 @@ struct ServeOptions {
   bool no_think = false;
   std::string dtype;
   int http_threads = 0;
+  bool verify = false;
 };
 
 constexpr int64_t kDefaultContext = 4096;
@@ -90,6 +96,7 @@ struct LoadedModel {
 };
 
 Status load(const ServeOptions& options, LoadedModel& loaded) {
+  if (options.verify) QINFER_RETURN_IF_ERROR(verify_model_or_error(options.model, options.threads));
   QINFER_ASSIGN_OR_RETURN(std::optional<DType> dtype, parse_weight_dtype(options.dtype));
   QINFER_ASSIGN_OR_RETURN(loaded.model, load_model_as(options.model, dtype, options.threads));
   QINFER_ASSIGN_OR_RETURN(engine::TextAssets assets, engine::load_text_assets(*loaded.model));
@@ -236,6 +243,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                   "HTTP worker threads (0: 2 x parallel + 16, at least 32)")
       ->envname("QINFER_HTTP_THREADS")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--verify", options->verify,
+                "Check the model's files against its SHA256SUMS before loading; exit on a mismatch")
+      ->envname("QINFER_VERIFY");
   cmd->callback([options, &exit_code] {
     const Status status = serve(*options);
     if (!status.ok()) {
