@@ -106,6 +106,22 @@ class InFlightToken {
   InFlightTracker& tracker_;
 };
 
+// What the request-observer hook needs from a request that httplib's logger cannot see. httplib
+// serves a connection on one thread, from reading a request through writing its response (a
+// stream's content provider included) to calling the logger, so a thread_local carries it.
+struct RequestContext {
+  bool started = false;  // false: httplib answered before any of our handlers saw the request
+  std::chrono::steady_clock::time_point start;
+  const std::string* route = nullptr;  // the matched route's pattern, owned by the router
+};
+thread_local RequestContext current_request;
+
+void begin_request_context() {
+  current_request.started = true;
+  current_request.start = std::chrono::steady_clock::now();
+  current_request.route = nullptr;
+}
+
 // What reading a request body gave.
 struct BodyRead {
   std::string body;
@@ -129,6 +145,7 @@ struct HttpServer::Impl {
   }
 
   void configure_httplib();
+  void notify_observers(const httplib::Request& request, const httplib::Response& response);
   void serve(const httplib::Request& http_request, httplib::Response& response,
              const httplib::ContentReader* body_reader);
   BodyRead read_body(const httplib::Request& http_request,
@@ -180,6 +197,7 @@ void HttpServer::Impl::configure_httplib() {
   // Before the body is read: a declared length that is not even worth draining, and methods
   // httplib would not route (TRACE, CONNECT, PRI: it answers those 400 itself).
   http.set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
+    begin_request_context();
     if (declared_content_length(request) > drain_limit_bytes()) {
       write_json(response, error_response(api::body_too_large(options.max_body_bytes)),
                  /*close_connection=*/true);
@@ -202,6 +220,7 @@ void HttpServer::Impl::configure_httplib() {
   // its next request.
   http.set_expect_100_continue_handler(
       [this](const httplib::Request& request, httplib::Response& response) {
+        begin_request_context();
         if (declared_content_length(request) <= options.max_body_bytes) return 100;
         write_json(response, error_response(api::body_too_large(options.max_body_bytes)),
                    /*close_connection=*/true);
@@ -226,6 +245,11 @@ void HttpServer::Impl::configure_httplib() {
     write_json(response, error_response(api::server_error("Internal server error")), true);
   });
 
+  // After the response is written, on the connection's thread; also for httplib's own errors.
+  http.set_logger([this](const httplib::Request& request, const httplib::Response& response) {
+    notify_observers(request, response);
+  });
+
   // Everything goes through serve(); httplib's per-method tables only decide whether it reads
   // the body itself (GET, OPTIONS: it does not) or hands us a reader (the methods with bodies).
   const std::string any_path = ".*";
@@ -242,6 +266,27 @@ void HttpServer::Impl::configure_httplib() {
   http.Put(any_path, with_body);
   http.Patch(any_path, with_body);
   http.Delete(any_path, with_body);
+}
+
+void HttpServer::Impl::notify_observers(const httplib::Request& request,
+                                        const httplib::Response& response) {
+  const RequestContext context = current_request;
+  current_request = RequestContext{};
+  if (options.request_observers.empty()) return;
+  CompletedRequest completed;
+  completed.method = request.method;
+  if (context.route != nullptr) completed.route = *context.route;
+  completed.path = request.path;
+  completed.status = response.status;
+  if (context.started) completed.duration = std::chrono::steady_clock::now() - context.start;
+  completed.remote_addr = request.remote_addr;
+  for (const RequestObserver& observer : options.request_observers) {
+    // Observers are metrics and logs: a failure there must not cost the connection.
+    try {
+      observer(completed);
+    } catch (...) {
+    }
+  }
 }
 
 api::ApiError HttpServer::Impl::error_for_httplib_status(const httplib::Request& request,
@@ -338,6 +383,7 @@ void HttpServer::Impl::answer_preflight(const httplib::Request& http_request,
 void HttpServer::Impl::serve(const httplib::Request& http_request, httplib::Response& response,
                              const httplib::ContentReader* body_reader) {
   const Router::Match match = router.match(http_request.method, http_request.path);
+  if (match.route != nullptr) current_request.route = &match.route->pattern;
 
   std::optional<JsonResponse> rejection;
   std::shared_ptr<InFlightToken> token;  // set for work routes that passed the checks

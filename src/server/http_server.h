@@ -26,6 +26,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -37,6 +38,19 @@
 #include "server/sse_stream.h"
 
 namespace qinfer::server {
+
+// One request as it ended, for metrics and access logs.
+struct CompletedRequest {
+  std::string method;
+  std::string route;  // the registered pattern ("/v1/models/{id}"); "" if none matched
+  std::string path;
+  int status = 0;
+  // From the end of the request's headers to the end of its response (a stream's last frame).
+  // Zero for requests httplib refused before they could be parsed.
+  std::chrono::steady_clock::duration duration{};
+  std::string remote_addr;
+};
+using RequestObserver = std::function<void(const CompletedRequest&)>;
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
@@ -53,6 +67,10 @@ struct HttpServerOptions {
   int sse_keep_alive_interval_ms = 10000;
   int retry_after_seconds = 5;          // the Retry-After of 503s while loading or draining
   std::string cors_allow_origin = "*";  // Access-Control-Allow-Origin; empty: no CORS headers
+  // Called once per request after its response was written (streams: after the last frame), on
+  // the connection's thread, so they should be quick; every response counts, the server's own
+  // refusals (404, 413, malformed requests) included. An observer that throws is ignored.
+  std::vector<RequestObserver> request_observers;
 };
 
 enum class Readiness { loading, ready, draining };
