@@ -6,6 +6,7 @@
 //                [--no-think] [--dtype TYPE] [--http-threads N] [--verify]
 //                [--ssl-cert FILE --ssl-key FILE] [--insecure]
 //                [--log-format json|text] [--log-level debug|info|warn|error]
+//                [--request-timeout S]
 //
 // --verify checks every model file against the SHA256SUMS next to it (`qinfer verify`) before
 // loading, while /ready says 503; a mismatched, missing or unlisted file ends the process with
@@ -21,6 +22,12 @@
 // gets an access-log line (method, path, route, status, duration_ms, remote_addr, request_id),
 // never a prompt or a completion. The request id is the client's X-Request-Id when it is 1-128
 // characters of [A-Za-z0-9._:-], else a generated one; the response echoes it.
+//
+// Limits: --max-body caps a request body (413). --request-timeout S caps a generation's time
+// from its acceptance (queue wait included): at the next step past it, the generation ends as if
+// it had reached max_tokens — finish_reason "length", the text so far returned (or streamed) with
+// its usage — so a client always gets a well-formed answer and the slot is freed. 0 (default):
+// no limit. A client that wants less can still disconnect, which cancels at once.
 //
 // Every flag can also come from the environment as QINFER_<FLAG> (QINFER_PORT=9000, ...), the
 // way container and systemd deployments configure services; a flag on the command line wins.
@@ -79,6 +86,7 @@ struct ServeOptions {
   bool insecure = false;
   std::string log_format = "json";
   std::string log_level = "info";
+  double request_timeout_seconds = 0;
 };
 
 constexpr int64_t kDefaultContext = 4096;
@@ -139,6 +147,8 @@ Status load(const ServeOptions& options, LoadedModel& loaded) {
   service_options.defaults.sampler = sampler_params_from_generation_config(model.generation);
   service_options.defaults.enable_thinking = !options.no_think;
   service_options.eos_token_ids = end_of_sequence_ids(model.generation, model.config);
+  service_options.request_timeout = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(options.request_timeout_seconds));
   loaded.service = std::make_unique<server::OpenAiService>(model, *loaded.assets,
                                                            *loaded.scheduler, service_options);
   return ok_status();
@@ -308,6 +318,11 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--verify", options->verify,
                 "Check the model's files against its SHA256SUMS before loading; exit on a mismatch")
       ->envname("QINFER_VERIFY");
+  cmd->add_option("--request-timeout", options->request_timeout_seconds,
+                  "Seconds a generation may take, queue wait included; then it ends with "
+                  "finish_reason \"length\" (0: no limit)")
+      ->envname("QINFER_REQUEST_TIMEOUT")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--ssl-cert", options->ssl_cert, "PEM certificate (chain): serve HTTPS")
       ->envname("QINFER_SSL_CERT");
   cmd->add_option("--ssl-key", options->ssl_key, "PEM private key of --ssl-cert")

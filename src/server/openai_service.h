@@ -7,6 +7,7 @@
 //   GET  /v1/models, /v1/models/{id}, POST /tokenize, /detokenize   here
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -29,6 +30,8 @@ struct ServiceOptions {
   std::string model_name;               // the id clients send as `model`
   api::RequestDefaults defaults;        // generation_config.json sampling, thinking default
   std::vector<int64_t> eos_token_ids;   // generation stops at these
+  // > 0: a generation running this long (queue wait included) ends with finish_reason "length".
+  std::chrono::steady_clock::duration request_timeout{};
 };
 
 class OpenAiService {

@@ -159,3 +159,22 @@ def test_json_logs_and_access_log_without_content(tiny_model):
     assert any(a["request_id"] == generated for a in access)
     assert any(a["path"] == "/nowhere" and a["status"] == 404 for a in access)
     assert "swordfish" not in server.output()
+
+
+def test_request_timeout_ends_generation_with_length(tiny_model):
+    # 1 ms: every generation is past its limit at the step after its prompt.
+    server = Server(tiny_model, "--request-timeout", "0.001")
+    try:
+        client = openai.OpenAI(base_url=server.base_url + "/v1", api_key=API_KEY, max_retries=0)
+        reply = client.chat.completions.create(
+            model=MODEL_NAME, messages=[{"role": "user", "content": "Hi"}], max_tokens=200,
+            extra_body={"ignore_eos": True})
+        assert reply.choices[0].finish_reason == "length"
+        assert reply.usage.completion_tokens < 200
+        chunks = list(client.chat.completions.create(
+            model=MODEL_NAME, messages=[{"role": "user", "content": "Hi"}], max_tokens=200,
+            stream=True, extra_body={"ignore_eos": True}))
+        assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "length"
+        assert len(chunks) < 200
+    finally:
+        assert server.stop() == 0, server.output()
