@@ -21,7 +21,9 @@
 // "level", "msg", fields...}) or text (--log-format text); --log-level filters them. Every request
 // gets an access-log line (method, path, route, status, duration_ms, remote_addr, request_id),
 // never a prompt or a completion. The request id is the client's X-Request-Id when it is 1-128
-// characters of [A-Za-z0-9._:-], else a generated one; the response echoes it.
+// characters of [A-Za-z0-9._:-], else a generated one; the response echoes it. A generation
+// adds a "generation" line under the same request_id: prompt, completion and cached tokens and
+// each choice's finish reason.
 //
 // Limits: --max-body caps a request body (413). --request-timeout S caps a generation's time
 // from its acceptance (queue wait included): at the next step past it, the generation ends as if

@@ -121,6 +121,7 @@ struct ChatJobState : RequestState {
       const bool length = result->stop_reason == engine::StopReason::kLength;
       finish_reasons[static_cast<size_t>(index)] =
           std::string(api::chat_finish_reason(length, choice.parser.has_tool_calls()));
+      note_finish_reason(index, finish_reasons[static_cast<size_t>(index)]);
       if (stream) {
         stream->push(api::chat_chunk_finish(header, index, finish_reasons[static_cast<size_t>(index)]));
       }
@@ -167,6 +168,7 @@ HandlerResult OpenAiService::chat_completions(const Request& request) {
   state->want_logprobs = params.generation.logprobs;
   state->include_usage = params.generation.include_usage;
   state->usage.prompt_tokens = prompt_tokens;
+  state->request_id = std::string(request.header("X-Request-Id").value_or(""));
   state->finish_reasons.resize(static_cast<size_t>(params.generation.n));
   api::OutputParserOptions parser_options;
   parser_options.parse_tool_calls = params.parses_tool_calls() &&

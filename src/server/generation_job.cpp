@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "base/log.h"
+
 namespace qinfer::server {
 
 GenerationJob::GenerationJob(int choices) {
@@ -59,7 +61,8 @@ RequestState::RequestState(const tokenizer::Tokenizer& tokenizer_in, api::Respon
     : tokenizer(&tokenizer_in),
       header(std::move(header_in)),
       job(std::make_shared<GenerationJob>(choices)),
-      countdown(std::make_unique<ChoiceCountdown>(choices)) {}
+      countdown(std::make_unique<ChoiceCountdown>(choices)),
+      finish_reason_of_choice(static_cast<size_t>(choices)) {}
 
 void RequestState::open_stream() {
   stream = std::make_shared<SseStream>();
@@ -76,8 +79,22 @@ void RequestState::count_usage(const engine::GenerationResult& result) {
   usage.cached_tokens = std::max(usage.cached_tokens, result.reused_prompt_tokens);
 }
 
+void RequestState::note_finish_reason(int choice, std::string_view reason) {
+  finish_reason_of_choice[static_cast<size_t>(choice)] = std::string(reason);
+}
+
 void RequestState::choice_ended(UsageChunk usage_chunk) {
-  if (!countdown->count_down() || !stream) return;
+  if (!countdown->count_down()) return;
+  // Counts and reasons only: prompts and completions stay out of logs.
+  nlohmann::json fields = {{"request_id", request_id},
+                           {"id", header.id},
+                           {"prompt_tokens", usage.prompt_tokens},
+                           {"completion_tokens", usage.completion_tokens},
+                           {"cached_tokens", usage.cached_tokens},
+                           {"finish_reasons", finish_reason_of_choice}};
+  if (error) fields["error"] = *error;
+  log_event(error ? LogLevel::warn : LogLevel::info, "generation", fields);
+  if (!stream) return;
   if (include_usage && !error) stream->push(usage_chunk(header, usage));
   stream->finish();
 }

@@ -80,6 +80,10 @@ struct RequestState {
   api::Usage usage;
   std::optional<std::string> error;    // a choice failed (a fault of ours)
   std::unique_ptr<ChoiceCountdown> countdown;
+  // For the "generation" log line of the request (no text in it): the request's X-Request-Id
+  // (the access log's) and each choice's finish reason.
+  std::string request_id;
+  std::vector<std::string> finish_reason_of_choice;
 
   RequestState(const tokenizer::Tokenizer& tokenizer, api::ResponseHeader header, int choices);
 
@@ -89,8 +93,9 @@ struct RequestState {
   void record_error(const Error& failure);
   // A choice finished: its tokens count in the usage.
   void count_usage(const engine::GenerationResult& result);
-  // After a choice's last event: the last choice ends the stream (the usage chunk first, when
-  // asked) or wakes the handler.
+  void note_finish_reason(int choice, std::string_view reason);
+  // After a choice's last event: the last choice logs the generation's tokens and finish reasons
+  // and ends the stream (the usage chunk first, when asked) or wakes the handler.
   void choice_ended(UsageChunk usage_chunk);
 };
 

@@ -473,6 +473,10 @@ void HttpServer::Impl::serve(const httplib::Request& http_request, httplib::Resp
     auto [it, inserted] = request.headers.emplace(name, value);
     if (!inserted) it->second += ", " + value;
   }
+  // Handlers see the id the access log and the response carry (the client's only when sane).
+  if (!current_request.request_id.empty()) {
+    request.headers["X-Request-Id"] = current_request.request_id;
+  }
   run_handler(*match.route, std::move(request), response, std::move(token), close_connection);
 }
 

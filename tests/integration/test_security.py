@@ -158,6 +158,11 @@ def test_json_logs_and_access_log_without_content(tiny_model):
     assert any(a["request_id"] == "abc-123.x" for a in access)
     assert any(a["request_id"] == generated for a in access)
     assert any(a["path"] == "/nowhere" and a["status"] == 404 for a in access)
+    # The generation's counts, under the same request id, and still no text.
+    generation = [line for line in lines if line["msg"] == "generation"]
+    assert len(generation) == 1 and generation[0]["request_id"] == chat[0]["request_id"]
+    assert generation[0]["prompt_tokens"] > 5 and 0 < generation[0]["completion_tokens"] <= 8
+    assert generation[0]["finish_reasons"][0] in ("length", "stop")
     assert "swordfish" not in server.output()
 
 
