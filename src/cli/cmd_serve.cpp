@@ -5,7 +5,7 @@
 //                [--batch-tokens N] [--max-queue N] [--max-body BYTES] [--drain-timeout S]
 //                [--no-think] [--dtype TYPE] [--http-threads N] [--verify]
 //                [--ssl-cert FILE --ssl-key FILE] [--insecure]
-//                [--log-format json|text] [--log-level debug|info|warn|error]
+//                [--log-format json|text] [--log-level debug|info|warn|error] [--log-content]
 //                [--request-timeout S]
 //
 // --verify checks every model file against the SHA256SUMS next to it (`qinfer verify`) before
@@ -23,7 +23,8 @@
 // never a prompt or a completion. The request id is the client's X-Request-Id when it is 1-128
 // characters of [A-Za-z0-9._:-], else a generated one; the response echoes it. A generation
 // adds a "generation" line under the same request_id: prompt, completion and cached tokens and
-// each choice's finish reason.
+// each choice's finish reason; with --log-content also the prompt as rendered and each choice's
+// raw output (for debugging: it puts users' text in the logs).
 //
 // Limits: --max-body caps a request body (413). --request-timeout S caps a generation's time
 // from its acceptance (queue wait included): at the next step past it, the generation ends as if
@@ -89,6 +90,7 @@ struct ServeOptions {
   std::string log_format = "json";
   std::string log_level = "info";
   double request_timeout_seconds = 0;
+  bool log_content = false;
 };
 
 constexpr int64_t kDefaultContext = 4096;
@@ -149,6 +151,7 @@ Status load(const ServeOptions& options, LoadedModel& loaded) {
   service_options.defaults.sampler = sampler_params_from_generation_config(model.generation);
   service_options.defaults.enable_thinking = !options.no_think;
   service_options.eos_token_ids = end_of_sequence_ids(model.generation, model.config);
+  service_options.log_content = options.log_content;
   service_options.request_timeout = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
       std::chrono::duration<double>(options.request_timeout_seconds));
   loaded.service = std::make_unique<server::OpenAiService>(model, *loaded.assets,
@@ -335,6 +338,9 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--log-format", options->log_format, "json (one object per line) or text")
       ->envname("QINFER_LOG_FORMAT")
       ->capture_default_str();
+  cmd->add_flag("--log-content", options->log_content,
+                "Also log each generation's prompt and completions (off: counts only)")
+      ->envname("QINFER_LOG_CONTENT");
   cmd->add_option("--log-level", options->log_level, "debug, info, warn or error")
       ->envname("QINFER_LOG_LEVEL")
       ->capture_default_str();

@@ -62,7 +62,8 @@ RequestState::RequestState(const tokenizer::Tokenizer& tokenizer_in, api::Respon
       header(std::move(header_in)),
       job(std::make_shared<GenerationJob>(choices)),
       countdown(std::make_unique<ChoiceCountdown>(choices)),
-      finish_reason_of_choice(static_cast<size_t>(choices)) {}
+      finish_reason_of_choice(static_cast<size_t>(choices)),
+      logged_completions(static_cast<size_t>(choices)) {}
 
 void RequestState::open_stream() {
   stream = std::make_shared<SseStream>();
@@ -79,13 +80,15 @@ void RequestState::count_usage(const engine::GenerationResult& result) {
   usage.cached_tokens = std::max(usage.cached_tokens, result.reused_prompt_tokens);
 }
 
-void RequestState::note_finish_reason(int choice, std::string_view reason) {
+void RequestState::note_finish(int choice, std::string_view reason,
+                               const engine::GenerationResult& result) {
   finish_reason_of_choice[static_cast<size_t>(choice)] = std::string(reason);
+  if (logged_prompt) logged_completions[static_cast<size_t>(choice)] = result.text;
 }
 
 void RequestState::choice_ended(UsageChunk usage_chunk) {
   if (!countdown->count_down()) return;
-  // Counts and reasons only: prompts and completions stay out of logs.
+  // Counts and reasons only: prompts and completions stay out of logs unless --log-content.
   nlohmann::json fields = {{"request_id", request_id},
                            {"id", header.id},
                            {"prompt_tokens", usage.prompt_tokens},
@@ -93,6 +96,10 @@ void RequestState::choice_ended(UsageChunk usage_chunk) {
                            {"cached_tokens", usage.cached_tokens},
                            {"finish_reasons", finish_reason_of_choice}};
   if (error) fields["error"] = *error;
+  if (logged_prompt) {
+    fields["prompt"] = *logged_prompt;
+    fields["completions"] = logged_completions;
+  }
   log_event(error ? LogLevel::warn : LogLevel::info, "generation", fields);
   if (!stream) return;
   if (include_usage && !error) stream->push(usage_chunk(header, usage));

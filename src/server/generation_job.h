@@ -84,6 +84,10 @@ struct RequestState {
   // (the access log's) and each choice's finish reason.
   std::string request_id;
   std::vector<std::string> finish_reason_of_choice;
+  // Set only under `serve --log-content`: the prompt as the model saw it, then each choice's
+  // raw output, logged on the generation line.
+  std::optional<std::string> logged_prompt;
+  std::vector<std::string> logged_completions;
 
   RequestState(const tokenizer::Tokenizer& tokenizer, api::ResponseHeader header, int choices);
 
@@ -93,7 +97,8 @@ struct RequestState {
   void record_error(const Error& failure);
   // A choice finished: its tokens count in the usage.
   void count_usage(const engine::GenerationResult& result);
-  void note_finish_reason(int choice, std::string_view reason);
+  // A choice finished well: its reason (and its text, when content is logged) for the log line.
+  void note_finish(int choice, std::string_view reason, const engine::GenerationResult& result);
   // After a choice's last event: the last choice logs the generation's tokens and finish reasons
   // and ends the stream (the usage chunk first, when asked) or wakes the handler.
   void choice_ended(UsageChunk usage_chunk);

@@ -32,6 +32,7 @@ struct ServiceOptions {
   std::vector<int64_t> eos_token_ids;   // generation stops at these
   // > 0: a generation running this long (queue wait included) ends with finish_reason "length".
   std::chrono::steady_clock::duration request_timeout{};
+  bool log_content = false;  // prompts and completions on the "generation" log line
 };
 
 class OpenAiService {

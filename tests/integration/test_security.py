@@ -183,3 +183,18 @@ def test_request_timeout_ends_generation_with_length(tiny_model):
         assert len(chunks) < 200
     finally:
         assert server.stop() == 0, server.output()
+
+
+def test_log_content_puts_prompt_and_completion_on_the_generation_line(tiny_model):
+    server = Server(tiny_model, "--log-content")
+    try:
+        client = openai.OpenAI(base_url=server.base_url + "/v1", api_key=API_KEY, max_retries=0)
+        reply = client.completions.create(model=MODEL_NAME, prompt=SECRET_PROMPT, max_tokens=6)
+    finally:
+        assert server.stop() == 0
+    lines = [json.loads(line) for line in server.output().splitlines() if line.strip()]
+    generation = [line for line in lines if line["msg"] == "generation"]
+    assert len(generation) == 1
+    assert generation[0]["prompt"] == SECRET_PROMPT
+    assert generation[0]["completions"] == [reply.choices[0].text]
+    assert all("swordfish" not in json.dumps(line) for line in lines if line["msg"] != "generation")
