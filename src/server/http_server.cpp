@@ -142,8 +142,13 @@ std::string new_request_id() {
   return fmt::format("{:016x}{:016x}", generator(), generator());
 }
 
-// Takes (or makes) the request's id for the access log and echoes it to the client.
+// Takes (or makes) the request's id for the access log and echoes it to the client. A request
+// with "Expect: 100-continue" comes here twice (before and after the 100): one id, one header.
 void assign_request_id(const httplib::Request& request, httplib::Response& response) {
+  if (response.has_header("X-Request-Id")) {
+    current_request.request_id = response.get_header_value("X-Request-Id");
+    return;
+  }
   std::string id = request.get_header_value("X-Request-Id");
   if (!is_sane_request_id(id)) id = new_request_id();
   response.set_header("X-Request-Id", id);
