@@ -124,7 +124,8 @@ std::vector<FileDigest> sha256_files(const std::vector<std::string>& paths, int 
   }
   std::vector<size_t> order(paths.size());
   std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return sizes[a] > sizes[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return sizes[a] > sizes[b]; });
 
   ProgressSink sink(progress, total);
   std::atomic<size_t> next{0};

@@ -22,14 +22,20 @@ const char* level_name(LogLevel level) {
   return "info";
 }
 
-bool is_reserved_key(const std::string& key) { return key == "ts" || key == "level" || key == "msg"; }
+bool is_reserved_key(const std::string& key) {
+  return key == "ts" || key == "level" || key == "msg";
+}
+
+std::string dump_replacing_invalid_utf8(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 // Text format values: strings bare unless they hold spaces, quotes or '=', then JSON-quoted.
 std::string text_value(const nlohmann::json& value) {
-  if (!value.is_string()) return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (!value.is_string()) return dump_replacing_invalid_utf8(value);
   const std::string& text = value.get_ref<const std::string&>();
   const bool plain = !text.empty() && text.find_first_of(" \t\"=\n\r\\") == std::string::npos;
-  return plain ? text : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return plain ? text : dump_replacing_invalid_utf8(value);
 }
 
 }  // namespace
@@ -70,7 +76,8 @@ std::string rfc3339_utc_ms(std::chrono::system_clock::time_point ts) {
 }
 
 std::string format_log_line(LogFormat format, LogLevel level, std::string_view msg,
-                            const nlohmann::json& fields, std::chrono::system_clock::time_point ts) {
+                            const nlohmann::json& fields,
+                            std::chrono::system_clock::time_point ts) {
   const std::string stamp = rfc3339_utc_ms(ts);
   if (format == LogFormat::json) {
     nlohmann::ordered_json line;

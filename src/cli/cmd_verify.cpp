@@ -34,7 +34,8 @@ int run_verify(const VerifyOptions& options) {
   ProgressBar progress("verify");
   auto on_progress = [&progress](uint64_t done, uint64_t total) { progress.update(done, total); };
   if (options.write) {
-    Expected<VerifyReport> report = write_model_manifest(options.model, options.threads, on_progress);
+    Expected<VerifyReport> report =
+        write_model_manifest(options.model, options.threads, on_progress);
     if (!report.ok()) {
       std::fprintf(stderr, "qinfer verify: %s\n", report.error().message.c_str());
       return 1;

@@ -35,7 +35,9 @@ struct HashedFiles {
 
 HashedFiles hash_present(const ModelFileSet& set, int threads, const HashProgress& progress) {
   std::vector<std::string> paths;
-  for (const std::string& name : set.present) paths.push_back((fs::path(set.directory) / name).string());
+  for (const std::string& name : set.present) {
+    paths.push_back((fs::path(set.directory) / name).string());
+  }
   const auto start = std::chrono::steady_clock::now();
   HashedFiles hashed;
   hashed.digests = sha256_files(paths, threads, progress);
