@@ -18,6 +18,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev
   nlohmann-json3-dev libcli11-dev libpcre2-dev libutf8proc-dev libssl-dev libcpp-httplib-dev libfmt-dev
   python3 python3-venv
+  openssl  # the CLI: tests make self-signed certificates for `serve --ssl-cert`
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
