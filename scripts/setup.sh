@@ -21,6 +21,7 @@ APT_PACKAGES=(
   nginx  # deploy tests: the load balancer in front of two replicas (run from a temp prefix)
   systemd numactl  # deploy tests: systemd-analyze verify of deploy/systemd, the NUMA wrapper
   prometheus  # the metrics integration test runs a real Prometheus (and promtool)
+  openssl  # the CLI: tests make self-signed certificates for `serve --ssl-cert`
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -4,6 +4,8 @@
 //   qinfer mkmodel --preset tiny|0.6B|1.7B|4B|8B|14B --format hf|gguf --dtype f32|bf16|f16
 //                  --seed N --out PATH [--shard-size 4GB] [--tie|--no-tie] [--tokenizer-dir DIR]
 //
+// It also writes the model's SHA256SUMS (model/model_manifest.h), for `qinfer verify`.
+//
 // The weights are a pure function of (preset, seed, tensor name, element), see model/random_init.h,
 // so the hf and gguf outputs of one seed hold the same numbers.
 #include <unistd.h>
@@ -21,6 +23,7 @@
 #include "cli/progress_bar.h"
 #include "model/gguf_model_writer.h"
 #include "model/hf_model_writer.h"
+#include "model/model_manifest.h"
 #include "model/random_init.h"
 
 namespace qinfer::cli {
@@ -113,6 +116,11 @@ Status run_mkmodel(const MkmodelOptions& options) {
         write_gguf_model(config, options.seed, dtype, tokenizer_dir, options.out, write_options));
   } else {
     return make_error("--format '{}': expected hf or gguf", options.format);
+  }
+  // The checksums operators verify copies against (`qinfer verify`); hashed from the page cache
+  // the write just filled.
+  if (auto listed = write_model_manifest(options.out, options.threads); !listed.ok()) {
+    return listed.error();
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

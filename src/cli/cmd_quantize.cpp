@@ -3,6 +3,8 @@
 //
 //   qinfer quantize IN OUT --type Q8_0|Q4_0|Q4_K_M|Q4_K_S|Q5_K_M|Q5_K_S|Q6_K|F16|BF16|F32
 //                  [-t N] [--force] [--verbose]
+//
+// The output's SHA-256 goes into the SHA256SUMS next to it (model/model_manifest.h).
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/progress_bar.h"
+#include "model/model_manifest.h"
 #include "model/quantize_model.h"
 #include "tensor/tensor_view.h"
 
@@ -42,6 +45,10 @@ Status run_quantize(const QuantizeOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   QINFER_ASSIGN_OR_RETURN(QuantizeModelReport report,
                           quantize_model(options.in, options.out, target, quantize_options));
+  // The checksum next to the output, for `qinfer verify` (other entries of that SHA256SUMS stay).
+  if (auto listed = write_model_manifest(options.out, options.threads); !listed.ok()) {
+    return listed.error();
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 

@@ -3,8 +3,35 @@
 //   qinfer serve -m MODEL [--host 127.0.0.1] [--port 8080] [--model-name NAME]
 //                [--api-key KEY | --api-key-file F] [--parallel N] [--ctx-size N] [-t N]
 //                [--batch-tokens N] [--max-queue N] [--max-body BYTES] [--drain-timeout S]
-//                [--no-think] [--dtype TYPE] [--http-threads N]
+//                [--no-think] [--dtype TYPE] [--http-threads N] [--verify]
 //                [--metrics-api-key KEY | --no-metrics]
+//                [--ssl-cert FILE --ssl-key FILE] [--insecure]
+//                [--log-format json|text] [--log-level debug|info|warn|error] [--log-content]
+//                [--request-timeout S]
+//
+// --verify checks every model file against the SHA256SUMS next to it (`qinfer verify`) before
+// loading, while /ready says 503; a mismatched, missing or unlisted file ends the process with
+// exit 1 and a message naming it, before the server ever becomes ready.
+//
+// Safe defaults: a --host other than loopback (127.0.0.0/8, ::1, localhost) without an API key
+// is refused (exit 1, saying why) unless --insecure says something in front controls access.
+// --ssl-cert/--ssl-key (PEM, both or neither) serve HTTPS only; unreadable files or a key that
+// is not the certificate's are refused before binding.
+//
+// Logs: one line per event on stderr, a JSON object by default ({"ts": RFC 3339 UTC with ms,
+// "level", "msg", fields...}) or text (--log-format text); --log-level filters them. Every request
+// gets an access-log line (method, path, route, status, duration_ms, remote_addr, request_id),
+// never a prompt or a completion. The request id is the client's X-Request-Id when it is 1-128
+// characters of [A-Za-z0-9._:-], else a generated one; the response echoes it. A generation
+// adds a "generation" line under the same request_id: prompt, completion and cached tokens and
+// each choice's finish reason; with --log-content also the prompt as rendered and each choice's
+// raw output (for debugging: it puts users' text in the logs).
+//
+// Limits: --max-body caps a request body (413). --request-timeout S caps a generation's time
+// from its acceptance (queue wait included): at the next step past it, the generation ends as if
+// it had reached max_tokens — finish_reason "length", the text so far returned (or streamed) with
+// its usage — so a client always gets a well-formed answer and the slot is freed. 0 (default):
+// no limit. A client that wants less can still disconnect, which cancels at once.
 //
 // Every flag can also come from the environment as QINFER_<FLAG> (QINFER_PORT=9000, ...), the
 // way container and systemd deployments configure services; a flag on the command line wins.
@@ -27,6 +54,7 @@
 #include <string>
 #include <vector>
 
+#include "base/log.h"
 #include "base/thread_pool.h"
 #include "cli/commands.h"
 #include "cli/generation_defaults.h"
@@ -34,7 +62,10 @@
 #include "engine/text_assets.h"
 #include "kernels/dispatch.h"
 #include "model/convert_weights.h"
+#include "model/model_manifest.h"
 #include "server/http_server.h"
+#include "server/listen_address.h"
+#include "server/tls_files.h"
 #include "server/openai_service.h"
 #include "server/serving_metrics.h"
 
@@ -64,6 +95,14 @@ struct ServeOptions {
   int http_threads = 0;
   std::string metrics_api_key;
   bool no_metrics = false;
+  bool verify = false;
+  std::string ssl_cert;
+  std::string ssl_key;
+  bool insecure = false;
+  std::string log_format = "json";
+  std::string log_level = "info";
+  double request_timeout_seconds = 0;
+  bool log_content = false;
 };
 
 constexpr int64_t kDefaultContext = 4096;
@@ -102,6 +141,7 @@ struct LoadedModel {
 };
 
 Status load(const ServeOptions& options, server::ServingMetrics* metrics, LoadedModel& loaded) {
+  if (options.verify) QINFER_RETURN_IF_ERROR(verify_model_or_error(options.model, options.threads));
   QINFER_ASSIGN_OR_RETURN(std::optional<DType> dtype, parse_weight_dtype(options.dtype));
   QINFER_ASSIGN_OR_RETURN(loaded.model, load_model_as(options.model, dtype, options.threads));
   QINFER_ASSIGN_OR_RETURN(engine::TextAssets assets, engine::load_text_assets(*loaded.model));
@@ -125,14 +165,49 @@ Status load(const ServeOptions& options, server::ServingMetrics* metrics, Loaded
   service_options.defaults.enable_thinking = !options.no_think;
   service_options.eos_token_ids = end_of_sequence_ids(model.generation, model.config);
   service_options.metrics = metrics;
+  service_options.log_content = options.log_content;
+  service_options.request_timeout = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(options.request_timeout_seconds));
   loaded.service = std::make_unique<server::OpenAiService>(model, *loaded.assets,
                                                            *loaded.scheduler, service_options);
   return ok_status();
 }
 
+// Serving the model to the network with no key lets anyone who can reach the port use it.
+Status check_exposure(const ServeOptions& options, const std::vector<std::string>& api_keys) {
+  if (server::is_loopback_host(options.host) || !api_keys.empty() || options.insecure) {
+    return ok_status();
+  }
+  return make_error(
+      "refusing to listen on {} without an API key: anyone who can reach this address could use "
+      "the model. Set --api-key or --api-key-file (or QINFER_API_KEY), listen on 127.0.0.1, or "
+      "pass --insecure if something in front of qinfer (a proxy, a firewall) controls access",
+      options.host);
+}
+
+// One access-log line per request: never a prompt or a completion, only what the request was.
+server::RequestObserver access_logger() {
+  return [](const server::CompletedRequest& request) {
+    nlohmann::json fields = {
+        {"method", request.method},
+        {"path", request.path},
+        {"status", request.status},
+        {"duration_ms",
+         std::chrono::duration<double, std::milli>(request.duration).count()},
+        {"remote_addr", request.remote_addr},
+        {"request_id", request.request_id}};
+    if (!request.route.empty()) fields["route"] = request.route;
+    log_event(LogLevel::info, "request", fields);
+  };
+}
+
 Status serve(const ServeOptions& options) {
   QINFER_ASSIGN_OR_RETURN(std::vector<std::string> api_keys, read_api_keys(options));
   if (options.parallel < 1) return make_error("--parallel must be at least 1");
+  QINFER_RETURN_IF_ERROR(check_exposure(options, api_keys));
+  if (!options.ssl_cert.empty() || !options.ssl_key.empty()) {
+    QINFER_RETURN_IF_ERROR(server::check_tls_files(options.ssl_cert, options.ssl_key));
+  }
 
   // SIGTERM and SIGINT are taken by sigwait below, never by a handler: blocked here, before any
   // thread starts, so that every thread inherits the mask.
@@ -147,6 +222,9 @@ Status serve(const ServeOptions& options) {
   http.port = options.port;
   http.api_keys = api_keys;
   http.max_body_bytes = options.max_body;
+  http.tls_cert_file = options.ssl_cert;
+  http.tls_key_file = options.ssl_key;
+  http.request_observers.push_back(access_logger());
   // A connection holds an HTTP thread from its first byte to its close (a stream for its whole
   // generation, an SDK's idle keep-alive connection for seconds): leave room for queued
   // requests, probes and idle clients.
@@ -169,8 +247,12 @@ Status serve(const ServeOptions& options) {
   std::atomic<server::OpenAiService*> service{nullptr};
   QINFER_RETURN_IF_ERROR(server::register_openai_routes(server, [&service] { return service.load(); }));
   QINFER_RETURN_IF_ERROR(server.start());
-  std::fprintf(stderr, "qinfer serve: listening on http://%s:%d (loading %s)\n",
-               options.host.c_str(), server.port(), options.model.c_str());
+  const std::string scheme = options.ssl_cert.empty() ? "http" : "https";
+  log_event(LogLevel::info, "listening",
+            {{"url", fmt::format("{}://{}:{}", scheme, options.host, server.port())},
+             {"model_path", options.model},
+             {"auth", api_keys.empty() ? "none" : "api_key"},
+             {"verify", options.verify}});
 
   const auto load_start = std::chrono::steady_clock::now();
   Status loaded_status = load(options, metrics.get(), loaded);
@@ -187,26 +269,28 @@ Status serve(const ServeOptions& options) {
   }
   service.store(loaded.service.get());
   server.set_ready();
-  std::fprintf(stderr,
-               "qinfer serve: model '%s' ready in %.0f ms (kernels %s, %d threads, %lld slots of "
-               "%lld tokens, %s)\n",
-               loaded.service->model_name().c_str(), load_seconds * 1000,
-               kernels().name, loaded.pool->size(), static_cast<long long>(options.parallel),
-               static_cast<long long>(loaded.service->context_tokens()),
-               api_keys.empty() ? "no API key" : "API key required");
+  log_event(LogLevel::info, "ready",
+            {{"model", loaded.service->model_name()},
+             {"load_ms", load_seconds * 1000},
+             {"kernels", kernels().name},
+             {"threads", loaded.pool->size()},
+             {"slots", options.parallel},
+             {"context_tokens", loaded.service->context_tokens()},
+             {"auth", api_keys.empty() ? "none" : "api_key"}});
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  std::fprintf(stderr, "qinfer serve: %s, draining (up to %.0f s)\n",
-               signal_number == SIGTERM ? "SIGTERM" : "SIGINT", options.drain_timeout_seconds);
+  log_event(LogLevel::info, "draining",
+            {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"},
+             {"drain_timeout_s", options.drain_timeout_seconds}});
   server.begin_drain();
   const bool idle = server.wait_idle(std::chrono::milliseconds(
       static_cast<int64_t>(options.drain_timeout_seconds * 1000)));
-  if (!idle) std::fprintf(stderr, "qinfer serve: drain timeout; cancelling what still runs\n");
+  if (!idle) log_event(LogLevel::warn, "drain timeout; cancelling what still runs");
   loaded.scheduler->stop();
   server.stop();
   if (metrics) metrics->detach_scheduler();
-  std::fprintf(stderr, "qinfer serve: stopped\n");
+  log_event(LogLevel::info, "stopped");
   return ok_status();
 }
 
@@ -275,10 +359,43 @@ void add_serve_command(CLI::App& app, int& exit_code) {
                 "No GET /metrics and no measurements (for overhead benchmarks)")
       ->envname("QINFER_NO_METRICS")
       ->excludes(metrics_key);
+  cmd->add_flag("--verify", options->verify,
+                "Check the model's files against its SHA256SUMS before loading; exit on a mismatch")
+      ->envname("QINFER_VERIFY");
+  cmd->add_option("--request-timeout", options->request_timeout_seconds,
+                  "Seconds a generation may take, queue wait included; then it ends with "
+                  "finish_reason \"length\" (0: no limit)")
+      ->envname("QINFER_REQUEST_TIMEOUT")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--ssl-cert", options->ssl_cert, "PEM certificate (chain): serve HTTPS")
+      ->envname("QINFER_SSL_CERT");
+  cmd->add_option("--ssl-key", options->ssl_key, "PEM private key of --ssl-cert")
+      ->envname("QINFER_SSL_KEY");
+  cmd->add_flag("--insecure", options->insecure,
+                "Allow a non-loopback --host without an API key")
+      ->envname("QINFER_INSECURE");
+  cmd->add_option("--log-format", options->log_format, "json (one object per line) or text")
+      ->envname("QINFER_LOG_FORMAT")
+      ->capture_default_str();
+  cmd->add_flag("--log-content", options->log_content,
+                "Also log each generation's prompt and completions (off: counts only)")
+      ->envname("QINFER_LOG_CONTENT");
+  cmd->add_option("--log-level", options->log_level, "debug, info, warn or error")
+      ->envname("QINFER_LOG_LEVEL")
+      ->capture_default_str();
   cmd->callback([options, &exit_code] {
+    const Expected<LogFormat> format = parse_log_format(options->log_format);
+    const Expected<LogLevel> level = parse_log_level(options->log_level);
+    if (!format.ok() || !level.ok()) {
+      std::fprintf(stderr, "qinfer serve: error: %s\n",
+                   (!format.ok() ? format.error() : level.error()).message.c_str());
+      exit_code = 1;
+      return;
+    }
+    configure_logging(*format, *level);
     const Status status = serve(*options);
     if (!status.ok()) {
-      std::fprintf(stderr, "qinfer serve: error: %s\n", status.error().message.c_str());
+      log_event(LogLevel::error, status.error().message);
       exit_code = 1;
     }
   });

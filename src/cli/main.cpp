@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
       qinfer::cli::add_bench_command,
       qinfer::cli::add_quantize_command,
       qinfer::cli::add_serve_command,
+      qinfer::cli::add_verify_command,
   };
   for (auto registrar : registrars) registrar(app, exit_code);
   CLI11_PARSE(app, argc, argv);

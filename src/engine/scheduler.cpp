@@ -118,6 +118,9 @@ SubmitResult Scheduler::submit(SequenceRequest request) {
                         "requested. Shorten the prompt or lower max_tokens.",
                         options_.context_tokens, prompt_tokens, g.max_new_tokens)};
   }
+  if (g.time_limit > std::chrono::steady_clock::duration::zero()) {
+    request.deadline = std::chrono::steady_clock::now() + g.time_limit;
+  }
   std::lock_guard lock(mutex_);
   if (stopping_) return {SubmitError::kStopped, "the server is shutting down"};
   // Requests go to free slots through the queue, so it also holds those about to start.
@@ -361,11 +364,16 @@ void Scheduler::step() {
 }
 
 void Scheduler::run_step() {
-  // Cancelled requests leave before the step.
+  // Cancelled requests leave before the step; so do those past their time limit, as if they
+  // had reached max_tokens.
+  const auto now = std::chrono::steady_clock::now();
   for (const auto& slot : slots_) {
     if (slot->active && slot->request.cancel && slot->request.cancel->load()) {
       slot->decoder->finish(nullptr);
       finish(*slot, take_result(*slot, StopReason::kCancelled));
+    } else if (slot->active && now >= slot->request.deadline) {
+      slot->decoder->finish(nullptr);
+      finish(*slot, take_result(*slot, StopReason::kLength));
     }
   }
 

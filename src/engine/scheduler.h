@@ -107,6 +107,8 @@ struct SequenceRequest {
   std::function<void(const TokenOutput&)> on_token;          // may be empty
   std::function<void(Expected<GenerationResult>)> on_done;   // exactly once for an accepted request
   std::chrono::steady_clock::time_point submitted{};         // set by submit()
+  // Set by submit() from generation.time_limit; checked before each step.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 enum class SubmitError { kNone, kInvalid, kContextExceeded, kQueueFull, kStopped };

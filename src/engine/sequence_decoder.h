@@ -8,6 +8,7 @@
 // (sampler state, detokenizer bytes, held-back text), so sequences can be interleaved freely.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -43,6 +44,9 @@ struct GenerationRequest {
   // index is the tokenizer's, built once and shared (Scheduler::submit supplies it when null).
   std::shared_ptr<const constrain::Grammar> grammar;
   std::shared_ptr<const constrain::TokenIndex> grammar_tokens;
+  // > 0: the scheduler ends the generation with kLength (what was generated is kept) once this
+  // much time has passed since it was submitted, queue wait included (serve --request-timeout).
+  std::chrono::steady_clock::duration time_limit{};
 };
 
 enum class StopReason { kStop, kLength, kCancelled };

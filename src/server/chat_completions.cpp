@@ -129,6 +129,7 @@ struct ChatJobState : RequestState {
       const bool length = result->stop_reason == engine::StopReason::kLength;
       finish_reasons[static_cast<size_t>(index)] =
           std::string(api::chat_finish_reason(length, choice.parser.has_tool_calls()));
+      note_finish(index, finish_reasons[static_cast<size_t>(index)], *result);
       if (stream) {
         stream->push(api::chat_chunk_finish(header, index, finish_reasons[static_cast<size_t>(index)]));
       }
@@ -176,6 +177,8 @@ HandlerResult OpenAiService::chat_completions(const Request& request) {
   state->want_logprobs = params.generation.logprobs;
   state->include_usage = params.generation.include_usage;
   state->usage.prompt_tokens = prompt_tokens;
+  state->request_id = std::string(request.header("X-Request-Id").value_or(""));
+  if (options_.log_content) state->logged_prompt = *prompt;
   state->finish_reasons.resize(static_cast<size_t>(params.generation.n));
   state->metrics = options_.metrics;
   api::OutputParserOptions parser_options;

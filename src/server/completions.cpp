@@ -52,6 +52,7 @@ struct CompletionJobState : RequestState {
       count_outcome(/*failed=*/true, {});
     } else {
       choice.finish_reason = result->stop_reason == engine::StopReason::kLength ? "length" : "stop";
+      note_finish(index, choice.finish_reason, *result);
       if (stream) {
         stream->push(api::completion_chunk(header, index, "", nullptr, choice.finish_reason));
       }
@@ -106,6 +107,8 @@ HandlerResult OpenAiService::completions(const Request& request) {
   state->include_usage = params.generation.include_usage;
   state->usage.prompt_tokens = prompt_tokens;
   state->metrics = options_.metrics;
+  state->request_id = std::string(request.header("X-Request-Id").value_or(""));
+  if (options_.log_content) state->logged_prompt = prompt_text;
   const std::string echo = params.echo ? prompt_text : std::string();
   for (int i = 0; i < n; ++i) {
     api::CompletionChoice choice;

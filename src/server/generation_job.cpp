@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "server/serving_metrics.h"
+#include "base/log.h"
 
 namespace qinfer::server {
 
@@ -61,7 +62,9 @@ RequestState::RequestState(const tokenizer::Tokenizer& tokenizer_in, api::Respon
     : tokenizer(&tokenizer_in),
       header(std::move(header_in)),
       job(std::make_shared<GenerationJob>(choices)),
-      countdown(std::make_unique<ChoiceCountdown>(choices)) {}
+      countdown(std::make_unique<ChoiceCountdown>(choices)),
+      finish_reason_of_choice(static_cast<size_t>(choices)),
+      logged_completions(static_cast<size_t>(choices)) {}
 
 void RequestState::open_stream() {
   stream = std::make_shared<SseStream>();
@@ -89,8 +92,28 @@ void RequestState::count_outcome(bool failed, std::string_view finish_reason) {
   }
 }
 
+void RequestState::note_finish(int choice, std::string_view reason,
+                               const engine::GenerationResult& result) {
+  finish_reason_of_choice[static_cast<size_t>(choice)] = std::string(reason);
+  if (logged_prompt) logged_completions[static_cast<size_t>(choice)] = result.text;
+}
+
 void RequestState::choice_ended(UsageChunk usage_chunk) {
-  if (!countdown->count_down() || !stream) return;
+  if (!countdown->count_down()) return;
+  // Counts and reasons only: prompts and completions stay out of logs unless --log-content.
+  nlohmann::json fields = {{"request_id", request_id},
+                           {"id", header.id},
+                           {"prompt_tokens", usage.prompt_tokens},
+                           {"completion_tokens", usage.completion_tokens},
+                           {"cached_tokens", usage.cached_tokens},
+                           {"finish_reasons", finish_reason_of_choice}};
+  if (error) fields["error"] = *error;
+  if (logged_prompt) {
+    fields["prompt"] = *logged_prompt;
+    fields["completions"] = logged_completions;
+  }
+  log_event(error ? LogLevel::warn : LogLevel::info, "generation", fields);
+  if (!stream) return;
   if (include_usage && !error) stream->push(usage_chunk(header, usage));
   stream->finish();
 }

@@ -84,6 +84,14 @@ struct RequestState {
   std::optional<std::string> error;    // a choice failed (a fault of ours)
   std::unique_ptr<ChoiceCountdown> countdown;
   ServingMetrics* metrics = nullptr;   // null: not counted
+  // For the "generation" log line of the request (no text in it): the request's X-Request-Id
+  // (the access log's) and each choice's finish reason.
+  std::string request_id;
+  std::vector<std::string> finish_reason_of_choice;
+  // Set only under `serve --log-content`: the prompt as the model saw it, then each choice's
+  // raw output, logged on the generation line.
+  std::optional<std::string> logged_prompt;
+  std::vector<std::string> logged_completions;
 
   RequestState(const tokenizer::Tokenizer& tokenizer, api::ResponseHeader header, int choices);
 
@@ -95,8 +103,10 @@ struct RequestState {
   void count_usage(const engine::GenerationResult& result);
   // A choice ended: success by finish_reason, cancelled (a streaming client left) or failed.
   void count_outcome(bool failed, std::string_view finish_reason);
-  // After a choice's last event: the last choice ends the stream (the usage chunk first, when
-  // asked) or wakes the handler.
+  // A choice finished well: its reason (and its text, when content is logged) for the log line.
+  void note_finish(int choice, std::string_view reason, const engine::GenerationResult& result);
+  // After a choice's last event: the last choice logs the generation's tokens and finish reasons
+  // and ends the stream (the usage chunk first, when asked) or wakes the handler.
   void choice_ended(UsageChunk usage_chunk);
 };
 

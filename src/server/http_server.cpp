@@ -14,12 +14,14 @@
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 #include <utility>
 
 #include "api/openai_error.h"
 #include "server/api_key_auth.h"
 #include "server/response_writer.h"
+#include "server/tls_files.h"
 
 namespace qinfer::server {
 
@@ -113,6 +115,7 @@ struct RequestContext {
   bool started = false;  // false: httplib answered before any of our handlers saw the request
   std::chrono::steady_clock::time_point start;
   const std::string* route = nullptr;  // the matched route's pattern, owned by the router
+  std::string request_id;
 };
 thread_local RequestContext current_request;
 
@@ -120,6 +123,43 @@ void begin_request_context() {
   current_request.started = true;
   current_request.start = std::chrono::steady_clock::now();
   current_request.route = nullptr;
+  current_request.request_id.clear();
+}
+
+// A client's X-Request-Id is kept when it could not smuggle anything into a log line or header.
+bool is_sane_request_id(const std::string& id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string new_request_id() {
+  thread_local std::mt19937_64 generator(std::random_device{}());
+  return fmt::format("{:016x}{:016x}", generator(), generator());
+}
+
+// Takes (or makes) the request's id for the access log and echoes it to the client. A request
+// with "Expect: 100-continue" comes here twice (before and after the 100): one id, one header.
+void assign_request_id(const httplib::Request& request, httplib::Response& response) {
+  if (response.has_header("X-Request-Id")) {
+    current_request.request_id = response.get_header_value("X-Request-Id");
+    return;
+  }
+  std::string id = request.get_header_value("X-Request-Id");
+  if (!is_sane_request_id(id)) id = new_request_id();
+  response.set_header("X-Request-Id", id);
+  current_request.request_id = std::move(id);
+}
+
+// httplib::SSLServer when the options name a certificate: the rest of the server is the same.
+std::unique_ptr<httplib::Server> make_httplib_server(const HttpServerOptions& options) {
+  if (options.tls_cert_file.empty()) return std::make_unique<httplib::Server>();
+  return std::make_unique<httplib::SSLServer>(options.tls_cert_file.c_str(),
+                                              options.tls_key_file.c_str());
 }
 
 // What reading a request body gave.
@@ -134,7 +174,10 @@ struct BodyRead {
 
 struct HttpServer::Impl {
   explicit Impl(HttpServerOptions server_options)
-      : options(std::move(server_options)), auth(options.api_keys) {}
+      : options(std::move(server_options)),
+        auth(options.api_keys),
+        http_owner(make_httplib_server(options)),
+        http(*http_owner) {}
 
   // A body over the limit is still read and discarded up to this many bytes, so that a client
   // that sent it whole (the usual case) reads our 413 instead of a connection reset; beyond it
@@ -163,7 +206,8 @@ struct HttpServer::Impl {
   ApiKeyAuth auth;
   Router router;
   InFlightTracker tracker;
-  httplib::Server http;
+  std::unique_ptr<httplib::Server> http_owner;
+  httplib::Server& http;
   std::thread listener;
   std::atomic<int> bound_port{0};
   std::atomic<int> listen_socket{-1};
@@ -198,6 +242,7 @@ void HttpServer::Impl::configure_httplib() {
   // httplib would not route (TRACE, CONNECT, PRI: it answers those 400 itself).
   http.set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
     begin_request_context();
+    assign_request_id(request, response);
     if (declared_content_length(request) > drain_limit_bytes()) {
       write_json(response, error_response(api::body_too_large(options.max_body_bytes)),
                  /*close_connection=*/true);
@@ -221,6 +266,7 @@ void HttpServer::Impl::configure_httplib() {
   http.set_expect_100_continue_handler(
       [this](const httplib::Request& request, httplib::Response& response) {
         begin_request_context();
+        assign_request_id(request, response);
         if (declared_content_length(request) <= options.max_body_bytes) return 100;
         write_json(response, error_response(api::body_too_large(options.max_body_bytes)),
                    /*close_connection=*/true);
@@ -280,6 +326,7 @@ void HttpServer::Impl::notify_observers(const httplib::Request& request,
   completed.status = response.status;
   if (context.started) completed.duration = std::chrono::steady_clock::now() - context.start;
   completed.remote_addr = request.remote_addr;
+  completed.request_id = context.request_id;
   for (const RequestObserver& observer : options.request_observers) {
     // Observers are metrics and logs: a failure there must not cost the connection.
     try {
@@ -431,6 +478,10 @@ void HttpServer::Impl::serve(const httplib::Request& http_request, httplib::Resp
     auto [it, inserted] = request.headers.emplace(name, value);
     if (!inserted) it->second += ", " + value;
   }
+  // Handlers see the id the access log and the response carry (the client's only when sane).
+  if (!current_request.request_id.empty()) {
+    request.headers["X-Request-Id"] = current_request.request_id;
+  }
   run_handler(*match.route, std::move(request), response, std::move(token), close_connection);
 }
 
@@ -505,6 +556,13 @@ Status HttpServer::route(std::string_view method, std::string_view pattern, Hand
 Status HttpServer::start() {
   Impl& impl = *impl_;
   if (impl.listener.joinable()) return make_error("the HTTP server is already running");
+  if (!impl.options.tls_cert_file.empty() || !impl.options.tls_key_file.empty()) {
+    QINFER_RETURN_IF_ERROR(check_tls_files(impl.options.tls_cert_file, impl.options.tls_key_file));
+    if (!impl.http.is_valid()) {
+      return make_error("TLS: OpenSSL refused the certificate {} or key {}",
+                        impl.options.tls_cert_file, impl.options.tls_key_file);
+    }
+  }
   const std::string& host = impl.options.host;
   int port = -1;
   if (impl.options.port == 0) {

@@ -49,6 +49,9 @@ struct CompletedRequest {
   // Zero for requests httplib refused before they could be parsed.
   std::chrono::steady_clock::duration duration{};
   std::string remote_addr;
+  // The request's X-Request-Id (a sane one from the client, else generated), echoed as a response
+  // header; empty for requests httplib refused before they could be parsed.
+  std::string request_id;
 };
 using RequestObserver = std::function<void(const CompletedRequest&)>;
 
@@ -67,6 +70,10 @@ struct HttpServerOptions {
   int sse_keep_alive_interval_ms = 10000;
   int retry_after_seconds = 5;          // the Retry-After of 503s while loading or draining
   std::string cors_allow_origin = "*";  // Access-Control-Allow-Origin; empty: no CORS headers
+  // PEM certificate chain and private key: both set serves HTTPS only (a plain-HTTP client's
+  // connection fails its handshake and is closed); both empty serves HTTP. start() checks them.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   // Called once per request after its response was written (streams: after the last frame), on
   // the connection's thread, so they should be quick; every response counts, the server's own
   // refusals (404, 413, malformed requests) included. An observer that throws is ignored.

@@ -88,6 +88,7 @@ api::ApiResult<engine::GenerationRequest> OpenAiService::generation_request(
   request.stop = options.stop;
   request.skip_special_tokens = true;
   request.ignore_eos = options.ignore_eos;
+  request.time_limit = options_.request_timeout;
   return request;
 }
 

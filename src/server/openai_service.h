@@ -7,6 +7,7 @@
 //   GET  /v1/models, /v1/models/{id}, POST /tokenize, /detokenize   here
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -30,6 +31,9 @@ struct ServiceOptions {
   api::RequestDefaults defaults;        // generation_config.json sampling, thinking default
   std::vector<int64_t> eos_token_ids;   // generation stops at these
   ServingMetrics* metrics = nullptr;    // counts request outcomes; may be null
+  // > 0: a generation running this long (queue wait included) ends with finish_reason "length".
+  std::chrono::steady_clock::duration request_timeout{};
+  bool log_content = false;  // prompts and completions on the "generation" log line
 };
 
 class OpenAiService {

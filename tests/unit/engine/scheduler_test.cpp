@@ -185,6 +185,22 @@ TEST(Scheduler, CancelledRequestFreesItsSlotAndOthersContinue) {
   EXPECT_EQ(after.result.generated_ids, alone(next).generated_ids);
 }
 
+TEST(Scheduler, TimeLimitEndsAGenerationAsLengthKeepingItsTokens) {
+  ASSERT_TRUE(tiny_model().model);
+  auto scheduler = make_scheduler(1, 32);
+  ASSERT_TRUE(scheduler);
+  GenerationRequest endless = sampled(tiny_model().encode("Write forever."), 200, 5);
+  endless.ignore_eos = true;
+  endless.time_limit = std::chrono::milliseconds(1);
+  const Outcome limited = submit(*scheduler, endless).get();
+  EXPECT_EQ(limited.result.stop_reason, StopReason::kLength);
+  EXPECT_LT(limited.tokens.size(), 200u);
+  EXPECT_EQ(limited.result.generated_ids.size(), limited.tokens.size());
+  // Without a limit the same request runs to max_new_tokens: the limit is what stopped it.
+  endless.time_limit = {};
+  EXPECT_EQ(submit(*scheduler, endless).get().tokens.size(), 200u);
+}
+
 TEST(Scheduler, FullQueueAndContextOverflowAreRefusedUpFront) {
   ASSERT_TRUE(tiny_model().model);
   auto scheduler = make_scheduler(1, 32, /*max_queued=*/1, /*context=*/64);
