@@ -53,8 +53,12 @@ TEST(RequestObserver, SeesRoutePatternStatusAndRefusals) {
     }).ok());
   });
   auto client = client_for(*server);
+  // Each observation is awaited before the next request: observers run after the response is
+  // written, so a client can read one answer and send the next request before it is reported.
   ASSERT_EQ(client->Get("/v1/models/Qwen/Qwen3-0.6B")->status, 200);
+  ASSERT_TRUE(eventually([&] { return recorder.size() == 1; }));
   ASSERT_EQ(client->Get("/no/such/route")->status, 404);
+  ASSERT_TRUE(eventually([&] { return recorder.size() == 2; }));
   ASSERT_EQ(client->Post("/v1/models/x", "{}", "application/json")->status, 405);
   ASSERT_TRUE(eventually([&] { return recorder.size() == 3; }));
 
