@@ -13,7 +13,7 @@ namespace qinfer {
 // kept in `model`, setting each view's `packed`. The original blocks stay mapped (embedding
 // rows and the reference kernels read them) but their pages are released when nothing else
 // reads them, so resident memory stays about one copy of the weights. Returns the bytes packed;
-// none when the environment sets QINFER_PACK_WEIGHTS=0.
+// none unless the environment sets QINFER_PACK_WEIGHTS=1 (experimental, see the .cpp).
 int64_t pack_matrices(Model& model, ThreadPool& pool);
 
 }  // namespace qinfer
