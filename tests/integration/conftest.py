@@ -3,6 +3,7 @@ integration tests, which talk to it with the official openai SDK and raw HTTP.""
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -25,13 +26,19 @@ def free_port():
 
 
 class Server:
-    def __init__(self, model_dir, *extra_args, api_key=API_KEY):
+    """`qinfer serve` on a free loopback port; tls=(cert, key) serves HTTPS with that pair, and
+    `verify` is then what clients must trust (an ssl context for the self-signed certificate)."""
+
+    def __init__(self, model_dir, *extra_args, api_key=API_KEY, tls=None):
         self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.base_url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
+        self.verify = ssl.create_default_context(cafile=str(tls[0])) if tls else True
         args = [str(QINFER), "serve", "-m", str(model_dir), "--host", "127.0.0.1",
                 "--port", str(self.port), "--model-name", MODEL_NAME, "-t", "2", *extra_args]
         if api_key:
             args += ["--api-key", api_key]
+        if tls:
+            args += ["--ssl-cert", str(tls[0]), "--ssl-key", str(tls[1])]
         self.log = open(Path(model_dir).parent / f"serve-{self.port}.log", "w+")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 120
@@ -39,7 +46,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise AssertionError(f"qinfer serve exited with {self.proc.returncode}:\n{self.output()}")
             try:
-                if httpx.get(self.base_url + "/ready", timeout=2).status_code == 200:
+                if httpx.get(self.base_url + "/ready", verify=self.verify, timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
@@ -53,7 +60,8 @@ class Server:
         return self.log.read()
 
     def alive(self):
-        return self.proc.poll() is None and httpx.get(self.base_url + "/health", timeout=5).status_code == 200
+        return self.proc.poll() is None and httpx.get(self.base_url + "/health", verify=self.verify,
+                                                     timeout=5).status_code == 200
 
     def stop(self, timeout=60):
         """SIGTERM: the server drains and exits 0."""

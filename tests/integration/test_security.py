@@ -15,34 +15,6 @@ from conftest import API_KEY, MODEL_NAME, QINFER, Server, free_port
 SECRET_PROMPT = "the launch code is swordfish-4711"
 
 
-class TlsServer:  # conftest's Server speaks plain HTTP
-    def __init__(self, model_dir, cert, key):
-        self.port = free_port()
-        self.base_url = f"https://127.0.0.1:{self.port}"
-        self.cert = cert
-        self.log = open(model_dir.parent / f"tls-serve-{self.port}.log", "w+")
-        self.proc = subprocess.Popen(
-            [str(QINFER), "serve", "-m", str(model_dir), "--port", str(self.port), "-t", "2",
-             "--model-name", MODEL_NAME, "--api-key", API_KEY, "--ssl-cert", str(cert),
-             "--ssl-key", str(key)], stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            assert self.proc.poll() is None, self.output()
-            try:
-                if httpx.get(self.base_url + "/ready", verify=trusting(cert), timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.proc.kill()
-        raise AssertionError("TLS server did not become ready:\n" + self.output())
-
-    def output(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-
 def trusting(cert):
     return ssl.create_default_context(cafile=str(cert))
 
@@ -65,7 +37,7 @@ def serve_exit(model, *args):
 
 def test_tls_chat_with_the_openai_sdk_and_plain_http_fails_cleanly(tiny_model, tmp_path):
     cert, key = make_certificate(tmp_path, "server")
-    server = TlsServer(tiny_model, cert, key)
+    server = Server(tiny_model, tls=(cert, key))
     try:
         client = openai.OpenAI(base_url=server.base_url + "/v1", api_key=API_KEY, max_retries=0,
                                http_client=httpx.Client(verify=trusting(cert)), timeout=60)
