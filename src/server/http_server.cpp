@@ -14,12 +14,12 @@
 #include <limits>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <thread>
 #include <utility>
 
 #include "api/openai_error.h"
 #include "server/api_key_auth.h"
+#include "server/request_id.h"
 #include "server/response_writer.h"
 #include "server/tls_files.h"
 
@@ -124,22 +124,6 @@ void begin_request_context() {
   current_request.start = std::chrono::steady_clock::now();
   current_request.route = nullptr;
   current_request.request_id.clear();
-}
-
-// A client's X-Request-Id is kept when it could not smuggle anything into a log line or header.
-bool is_sane_request_id(const std::string& id) {
-  if (id.empty() || id.size() > 128) return false;
-  for (char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.' || c == ':';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-std::string new_request_id() {
-  thread_local std::mt19937_64 generator(std::random_device{}());
-  return fmt::format("{:016x}{:016x}", generator(), generator());
 }
 
 // Takes (or makes) the request's id for the access log and echoes it to the client. A request

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "server/request_id.h"
 #include "test_http.h"
 
 namespace qinfer::server {
@@ -38,6 +39,20 @@ size_t count(const std::string& text, const std::string& what) {
   size_t n = 0;
   for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
   return n;
+}
+
+TEST(RequestId, OnlyShortIdsOfSafeCharactersAreSane) {
+  EXPECT_TRUE(is_sane_request_id("trace-42:a.b_c"));
+  EXPECT_TRUE(is_sane_request_id(std::string(128, 'a')));
+  EXPECT_FALSE(is_sane_request_id(std::string(129, 'a')));
+  EXPECT_FALSE(is_sane_request_id(""));
+  for (const char* bad : {"a b", "a\"b", "a\nb", "a{b", "a/b", "\xc3\xa9"}) {
+    EXPECT_FALSE(is_sane_request_id(bad)) << bad;
+  }
+  const std::string made = new_request_id();
+  EXPECT_EQ(made.size(), 32u);
+  EXPECT_TRUE(is_sane_request_id(made));
+  EXPECT_NE(made, new_request_id());
 }
 
 TEST(RequestId, SaneClientIdIsKeptOthersAreReplaced) {
