@@ -235,24 +235,11 @@ std::string Registry::render() const {
   return out;
 }
 
-std::string escape_label_value(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+namespace {
 
-std::string escape_help(std::string_view text) {
+// The exposition format's escapes: backslash and newline everywhere, double quotes in label
+// values only.
+std::string escape_text(std::string_view text, bool quotes) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
@@ -260,12 +247,20 @@ std::string escape_help(std::string_view text) {
       out += "\\\\";
     } else if (c == '\n') {
       out += "\\n";
+    } else if (quotes && c == '"') {
+      out += "\\\"";
     } else {
       out += c;
     }
   }
   return out;
 }
+
+}  // namespace
+
+std::string escape_label_value(std::string_view value) { return escape_text(value, true); }
+
+std::string escape_help(std::string_view text) { return escape_text(text, false); }
 
 std::string format_value(double value) {
   if (std::isnan(value)) return "NaN";
