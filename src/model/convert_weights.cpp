@@ -96,8 +96,7 @@ Expected<std::unique_ptr<Model>> load_model_as(const std::string& path, std::opt
                                                int threads) {
   QINFER_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, load_model(path));
   if (dtype) QINFER_RETURN_IF_ERROR(convert_matrices(*model, *dtype, threads));
-  ThreadPool pool(threads);
-  pack_matrices(*model, pool);
+  pack_matrices(*model, threads);
   return model;
 }
 

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/thread_pool.h"
 #include "kernels/dispatch.h"
 #include "kernels/kernel_table.h"
 
@@ -41,7 +42,7 @@ int64_t pack_matrix(Model& model, TensorView& view, const KernelTable& table, Th
 
 }  // namespace
 
-int64_t pack_matrices(Model& model, ThreadPool& pool) {
+int64_t pack_matrices(Model& model, int threads) {
   const KernelTable& table = kernels();
   if (table.packed_bytes == nullptr) return 0;
   // Opt-in for now: the packed kernels are 1.5-2x faster in isolation (bench/
@@ -49,6 +50,7 @@ int64_t pack_matrices(Model& model, ThreadPool& pool) {
   // and decode of a whole model gains nothing measurable): see bench/RESULTS.md.
   const char* env = std::getenv("QINFER_PACK_WEIGHTS");
   if (env == nullptr || env != std::string_view("1")) return 0;
+  ThreadPool pool(threads);
   int64_t total = 0;
   for (LayerWeights& layer : model.weights.layers) {
     for (TensorView* view : {&layer.q_proj, &layer.k_proj, &layer.v_proj, &layer.o_proj,
