@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -11,29 +12,49 @@
 
 namespace qinfer {
 
-ZeroedPages::ZeroedPages(size_t bytes) : bytes_(bytes) {
+namespace {
+constexpr size_t kHugePageBytes = size_t{2} << 20;
+}  // namespace
+
+ZeroedPages::ZeroedPages(size_t bytes, PageHint hint) : bytes_(bytes) {
   if (bytes == 0) return;
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  // Over-reserve by one huge page so that an aligned start exists inside the mapping; the
+  // unused address space costs no memory.
+  const size_t reserve = hint == PageHint::kHuge ? bytes + kHugePageBytes : bytes;
+  void* p = mmap(nullptr, reserve, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) {
     std::fprintf(stderr, "qinfer: cannot reserve %zu bytes of memory: %s\n", bytes,
                  std::strerror(errno));
     std::abort();
   }
-  data_ = static_cast<std::byte*>(p);
+  mapping_ = static_cast<std::byte*>(p);
+  mapping_bytes_ = reserve;
+  data_ = mapping_;
+  if (hint == PageHint::kHuge) {
+    const auto address = reinterpret_cast<uintptr_t>(mapping_);
+    const uintptr_t aligned = (address + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+    data_ = mapping_ + (aligned - address);
+    madvise(data_, bytes_, MADV_HUGEPAGE);  // advisory: EINVAL without THP support is fine
+  }
 }
 
 ZeroedPages::~ZeroedPages() {
-  if (data_ != nullptr) munmap(data_, bytes_);
+  if (mapping_ != nullptr) munmap(mapping_, mapping_bytes_);
 }
 
 ZeroedPages::ZeroedPages(ZeroedPages&& other) noexcept
-    : data_(std::exchange(other.data_, nullptr)), bytes_(std::exchange(other.bytes_, 0)) {}
+    : data_(std::exchange(other.data_, nullptr)),
+      bytes_(std::exchange(other.bytes_, 0)),
+      mapping_(std::exchange(other.mapping_, nullptr)),
+      mapping_bytes_(std::exchange(other.mapping_bytes_, 0)) {}
 
 ZeroedPages& ZeroedPages::operator=(ZeroedPages&& other) noexcept {
   if (this != &other) {
-    if (data_ != nullptr) munmap(data_, bytes_);
+    if (mapping_ != nullptr) munmap(mapping_, mapping_bytes_);
     data_ = std::exchange(other.data_, nullptr);
     bytes_ = std::exchange(other.bytes_, 0);
+    mapping_ = std::exchange(other.mapping_, nullptr);
+    mapping_bytes_ = std::exchange(other.mapping_bytes_, 0);
   }
   return *this;
 }

@@ -2,17 +2,23 @@
 // KV cache sized for a 32K context uses RSS for the positions a conversation actually reached
 // (a std::vector would zero, and so commit, every page up front). Also gives the pages back
 // (MADV_DONTNEED) when a long conversation is forgotten.
+//
+// kHuge asks for transparent huge pages (2 MiB-aligned, MADV_HUGEPAGE): for buffers streamed
+// end to end every token (weights repacked at load), one TLB entry then covers 2 MiB instead of
+// 4 KiB. Where THP is disabled the hint is ignored and the buffer behaves like kSmall.
 #pragma once
 
 #include <cstddef>
 
 namespace qinfer {
 
+enum class PageHint { kSmall, kHuge };
+
 class ZeroedPages {
  public:
   ZeroedPages() = default;
   // Aborts on mmap failure with a clear message (out of address space is not recoverable here).
-  explicit ZeroedPages(size_t bytes);
+  explicit ZeroedPages(size_t bytes, PageHint hint = PageHint::kSmall);
   ~ZeroedPages();
   ZeroedPages(ZeroedPages&& other) noexcept;
   ZeroedPages& operator=(ZeroedPages&& other) noexcept;
@@ -27,6 +33,8 @@ class ZeroedPages {
  private:
   std::byte* data_ = nullptr;
   size_t bytes_ = 0;
+  std::byte* mapping_ = nullptr;  // what mmap returned (before aligning data_ for kHuge)
+  size_t mapping_bytes_ = 0;
 };
 
 }  // namespace qinfer

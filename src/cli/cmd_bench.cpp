@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/memory_bandwidth.h"
+#include "cli/model_load_flags.h"
 #include "cli/commands.h"
 #include "engine/bench.h"
 #include "engine/bench_report.h"
@@ -28,7 +29,7 @@ namespace {
 
 struct BenchCliOptions {
   std::vector<std::string> models;
-  std::string dtype;  // --dtype, parsed into bench.weight_dtype
+  ModelLoadFlags load;  // --dtype, --mmap: parsed into bench.weight_dtype, weight_memory
   int threads = 0;
   engine::BenchOptions bench;
   bool json = false;
@@ -68,7 +69,8 @@ Status run_bench(const BenchCliOptions& options) {
   }
   if (options.models.empty()) return make_error("give at least one model: -m MODEL (or --memory)");
   engine::BenchOptions bench = options.bench;
-  QINFER_ASSIGN_OR_RETURN(bench.weight_dtype, parse_weight_dtype(options.dtype));
+  QINFER_ASSIGN_OR_RETURN(bench.weight_dtype, parse_weight_dtype(options.load.dtype));
+  bench.weight_memory = options.load.weight_memory();
   QINFER_RETURN_IF_ERROR(engine::check_bench_options(bench));
   if (options.mem_read_gbps && *options.mem_read_gbps <= 0) {
     return make_error("--mem-read-gbps must be > 0, got {}", *options.mem_read_gbps);
@@ -109,9 +111,7 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   cmd->add_option("-m,--model", options->models,
                   "Model: Hugging Face directory or .gguf file (repeat for several)");
   cmd->add_option("-t,--threads", options->threads, "Threads (0 = one per core)");
-  cmd->add_option("--dtype", options->dtype,
-                  "Convert a Hugging Face model's matrices at load: q8_0, q4_0, q4_k, q5_k, q6_k, "
-                  "f16, bf16, f32 (load time includes the conversion)");
+  add_model_load_flags(*cmd, options->load);
   cmd->add_option("-p,--n-prompt", options->bench.prompt_tokens,
                   "Prompt tokens of the prefill test pp<P>")
       ->capture_default_str();

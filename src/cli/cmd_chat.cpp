@@ -20,6 +20,7 @@
 #include <string>
 
 #include "chat/reasoning_parser.h"
+#include "cli/model_load_flags.h"
 #include "cli/chat_display.h"
 #include "cli/commands.h"
 #include "cli/generation_defaults.h"
@@ -43,7 +44,7 @@ struct ChatOptions {
   int threads = 0;
   int64_t chunk = 512;
   bool verbose = false;
-  std::string dtype;  // --dtype: convert matrices at load (empty: as stored)
+  ModelLoadFlags load;  // --dtype, --mmap
 };
 
 std::string trim(const std::string& text) {
@@ -197,9 +198,8 @@ class ChatLoop {
 };
 
 Status run_chat(const ChatOptions& options) {
-  QINFER_ASSIGN_OR_RETURN(std::optional<DType> dtype, parse_weight_dtype(options.dtype));
   QINFER_ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
-                          load_model_as(options.model, dtype, options.threads));
+                          load_model_with(options.model, options.load, options.threads));
   QINFER_ASSIGN_OR_RETURN(engine::TextAssets assets, engine::load_text_assets(*model));
   QINFER_ASSIGN_OR_RETURN(const chat::ChatTemplate* tmpl,
                           engine::require_chat_template(assets, *model));
@@ -233,9 +233,7 @@ void add_chat_command(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(int64_t{2}, int64_t{1} << 30));
   add_sampling_flags(*cmd, options->sampling);
-  cmd->add_option("--dtype", options->dtype,
-                  "Convert a Hugging Face model's matrices at load: f32, f16, bf16, q8_0, "
-                  "q4_0, q4_k, q5_k, q6_k");
+  add_model_load_flags(*cmd, options->load);
   cmd->add_option("-t,--threads", options->threads, "Threads (0 = one per core)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--chunk", options->chunk, "Prompt tokens per forward call")

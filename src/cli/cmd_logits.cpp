@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/model_load_flags.h"
 #include "cli/commands.h"
 #include "cli/token_ids.h"
 #include "model/convert_weights.h"
@@ -29,14 +30,13 @@ struct LogitsOptions {
   bool all_positions = false;
   int64_t chunk = 512;
   int threads = 0;
-  std::string dtype;  // --dtype: convert matrices at load (empty: as stored)
+  ModelLoadFlags load;  // --dtype, --mmap
 };
 
 Status write_logits(const LogitsOptions& options) {
   QINFER_ASSIGN_OR_RETURN(std::vector<int32_t> ids, parse_token_ids(options.ids));
-  QINFER_ASSIGN_OR_RETURN(std::optional<DType> dtype, parse_weight_dtype(options.dtype));
   QINFER_ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
-                          load_model_as(options.model, dtype, options.threads));
+                          load_model_with(options.model, options.load, options.threads));
   const Qwen3Config& config = model->config;
   QINFER_RETURN_IF_ERROR(
       check_token_ids(ids, config.vocab_size, config.max_position_embeddings, 0));
@@ -90,9 +90,7 @@ void add_logits_command(CLI::App& app, int& exit_code) {
                 "Write [positions, vocab] instead of the last position's [1, vocab]");
   cmd->add_option("--chunk", options->chunk, "Tokens per forward call (1 = token by token)")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--dtype", options->dtype,
-                  "Convert a Hugging Face model's matrices at load: f32, f16, bf16, q8_0, "
-                  "q4_0, q4_k, q5_k, q6_k");
+  add_model_load_flags(*cmd, options->load);
   cmd->add_option("-t,--threads", options->threads, "Threads (0 = one per core)")
       ->check(CLI::NonNegativeNumber);
   cmd->callback([options, &exit_code] {

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/model_load_flags.h"
 #include "cli/commands.h"
 #include "cli/sampling_flags.h"
 #include "cli/text_run.h"
@@ -39,7 +40,7 @@ struct RunOptions {
   int threads = 0;
   int64_t chunk = 512;
   bool verbose = false;
-  std::string dtype;  // --dtype: convert matrices at load (empty: as stored)
+  ModelLoadFlags load;  // --dtype, --mmap
 };
 
 using Clock = std::chrono::steady_clock;
@@ -53,9 +54,8 @@ Status run(const RunOptions& options) {
   QINFER_ASSIGN_OR_RETURN(std::vector<int32_t> ids, parse_token_ids(options.ids));
   const int64_t max_new_tokens = options.max_new_tokens.value_or(32);
   const Clock::time_point load_start = Clock::now();
-  QINFER_ASSIGN_OR_RETURN(std::optional<DType> dtype, parse_weight_dtype(options.dtype));
   QINFER_ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
-                          load_model_as(options.model, dtype, options.threads));
+                          load_model_with(options.model, options.load, options.threads));
   const double load_seconds = seconds_since(load_start);
   const Qwen3Config& config = model->config;
   QINFER_RETURN_IF_ERROR(check_token_ids(ids, config.vocab_size, config.max_position_embeddings,
@@ -139,16 +139,14 @@ void add_run_command(CLI::App& app, int& exit_code) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--chunk", options->chunk, "Prompt tokens per forward call")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--dtype", options->dtype,
-                  "Convert a Hugging Face model's matrices at load: f32, f16, bf16, q8_0, "
-                  "q4_0, q4_k, q5_k, q6_k");
+  add_model_load_flags(*cmd, options->load);
   cmd->add_flag("-v,--verbose", options->verbose, "Print load time and tokens/s to stderr");
   cmd->callback([cmd, options, text, &exit_code] {
     Status status = ok_status();
     if (cmd->count("-p") > 0) {
       status = run_text(*text, TextRunCommon{options->model, options->max_new_tokens,
                                              options->sampling, options->threads, options->chunk,
-                                             options->verbose, options->dtype});
+                                             options->verbose, options->load});
     } else if (cmd->count("--ids") > 0) {
       if (!options->sampling.stop.empty()) {
         status = make_error("--stop needs a text prompt (-p); --ids prints ids");

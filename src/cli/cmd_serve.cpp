@@ -3,7 +3,7 @@
 //   qinfer serve -m MODEL [--host 127.0.0.1] [--port 8080] [--model-name NAME]
 //                [--api-key KEY | --api-key-file F] [--parallel N] [--ctx-size N] [-t N]
 //                [--batch-tokens N] [--max-queue N] [--max-body BYTES] [--drain-timeout S]
-//                [--no-think] [--dtype TYPE] [--http-threads N] [--verify]
+//                [--no-think] [--dtype TYPE] [--mmap] [--http-threads N] [--verify]
 //                [--metrics-api-key KEY | --no-metrics]
 //                [--ssl-cert FILE --ssl-key FILE] [--insecure]
 //                [--log-format json|text] [--log-level debug|info|warn|error] [--log-content]
@@ -56,6 +56,7 @@
 
 #include "base/log.h"
 #include "base/thread_pool.h"
+#include "cli/model_load_flags.h"
 #include "cli/commands.h"
 #include "cli/generation_defaults.h"
 #include "engine/scheduler.h"
@@ -91,7 +92,7 @@ struct ServeOptions {
   size_t max_body = size_t{8} << 20;
   double drain_timeout_seconds = 30;
   bool no_think = false;
-  std::string dtype;
+  ModelLoadFlags load;  // --dtype, --mmap
   int http_threads = 0;
   std::string metrics_api_key;
   bool no_metrics = false;
@@ -142,8 +143,8 @@ struct LoadedModel {
 
 Status load(const ServeOptions& options, server::ServingMetrics* metrics, LoadedModel& loaded) {
   if (options.verify) QINFER_RETURN_IF_ERROR(verify_model_or_error(options.model, options.threads));
-  QINFER_ASSIGN_OR_RETURN(std::optional<DType> dtype, parse_weight_dtype(options.dtype));
-  QINFER_ASSIGN_OR_RETURN(loaded.model, load_model_as(options.model, dtype, options.threads));
+  QINFER_ASSIGN_OR_RETURN(loaded.model,
+                          load_model_with(options.model, options.load, options.threads));
   QINFER_ASSIGN_OR_RETURN(engine::TextAssets assets, engine::load_text_assets(*loaded.model));
   loaded.assets = std::make_unique<engine::TextAssets>(std::move(assets));
   loaded.pool = std::make_unique<ThreadPool>(options.threads);
@@ -274,6 +275,8 @@ Status serve(const ServeOptions& options) {
              {"load_ms", load_seconds * 1000},
              {"kernels", kernels().name},
              {"threads", loaded.pool->size()},
+             // "copy": matrices in a huge-page arena; "mmap": read from the file mapping.
+             {"weights", loaded.model->arena.size() > 0 ? "copy" : "mmap"},
              {"slots", options.parallel},
              {"context_tokens", loaded.service->context_tokens()},
              {"auth", api_keys.empty() ? "none" : "api_key"}});
@@ -343,10 +346,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-think", options->no_think,
                 "Default chat_template_kwargs.enable_thinking to false")
       ->envname("QINFER_NO_THINK");
-  cmd->add_option("--dtype", options->dtype,
-                  "Convert a Hugging Face model's matrices at load: f32, f16, bf16, q8_0, q4_0, "
-                  "q4_k, q5_k, q6_k")
-      ->envname("QINFER_DTYPE");
+  add_model_load_flags(*cmd, options->load, /*env=*/true);
   cmd->add_option("--http-threads", options->http_threads,
                   "HTTP worker threads (0: 2 x parallel + 16, at least 32)")
       ->envname("QINFER_HTTP_THREADS")

@@ -83,9 +83,8 @@ Status run_text(const TextRunOptions& options, const TextRunCommon& common) {
   interrupt.begin_generation();  // Ctrl-C from here on stops the run (and prints statistics)
 
   const auto load_start = std::chrono::steady_clock::now();
-  QINFER_ASSIGN_OR_RETURN(std::optional<DType> dtype, parse_weight_dtype(common.dtype));
   QINFER_ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
-                          load_model_as(common.model, dtype, common.threads));
+                          load_model_with(common.model, common.load, common.threads));
   QINFER_ASSIGN_OR_RETURN(engine::TextAssets assets, engine::load_text_assets(*model));
   const double load_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start)

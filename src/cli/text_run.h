@@ -21,6 +21,7 @@
 #include <string>
 
 #include "base/expected.h"
+#include "cli/model_load_flags.h"
 #include "cli/sampling_flags.h"
 
 namespace qinfer::cli {
@@ -42,7 +43,7 @@ struct TextRunCommon {
   int threads = 0;
   int64_t chunk = 512;
   bool verbose = false;
-  std::string dtype;  // --dtype: convert matrices at load (empty: as stored)
+  ModelLoadFlags load;  // --dtype, --mmap
 };
 
 // Adds -p and the text-only flags to `run`; returns the -p option (for excludes()).

@@ -152,7 +152,7 @@ Expected<ModelBenchResult> bench_model(const std::string& path, ThreadPool& pool
 
   const Clock::time_point load_start = Clock::now();
   QINFER_ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
-                          load_model_as(path, options.weight_dtype, pool.size()));
+                          load_model_as(path, options.weight_dtype, pool.size(), options.weight_memory));
   const Qwen3Config& config = model->config;
   // tg needs 1 prompt position + n generated ones.
   const int64_t positions = std::max(options.prompt_tokens, options.gen_tokens + 1);

@@ -22,6 +22,7 @@
 #include "base/thread_pool.h"
 #include "model/config.h"
 #include "model/weights.h"
+#include "model/resident_weights.h"
 #include "tensor/dtype.h"
 
 namespace qinfer::engine {
@@ -35,6 +36,7 @@ struct BenchOptions {
   // --dtype: convert a Hugging Face model's matrices at load (model/convert_weights.h); the
   // conversion is part of the reported load time. nullopt: as stored.
   std::optional<DType> weight_dtype;
+  WeightMemory weight_memory = WeightMemory::kAuto;  // --mmap: kMapped
 };
 
 // Errors name the flag: p, n, r and chunk must be >= 1.

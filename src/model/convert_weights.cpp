@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "base/thread_pool.h"
-#include "model/packed_weights.h"
+#include "model/resident_weights.h"
 #include "tensor/quantize.h"
 
 namespace qinfer {
@@ -93,10 +93,10 @@ Status convert_matrices(Model& model, DType dtype, int threads) {
 }
 
 Expected<std::unique_ptr<Model>> load_model_as(const std::string& path, std::optional<DType> dtype,
-                                               int threads) {
+                                               int threads, WeightMemory memory) {
   QINFER_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, load_model(path));
   if (dtype) QINFER_RETURN_IF_ERROR(convert_matrices(*model, *dtype, threads));
-  pack_matrices(*model, threads);
+  place_weights(*model, memory, threads);
   return model;
 }
 

@@ -10,6 +10,7 @@
 
 #include "base/expected.h"
 #include "model/model.h"
+#include "model/resident_weights.h"
 #include "tensor/dtype.h"
 
 namespace qinfer {
@@ -23,8 +24,10 @@ Expected<std::optional<DType>> parse_weight_dtype(std::string_view name);
 // models: a GGUF's types were chosen when it was written (requantize it with qinfer quantize).
 Status convert_matrices(Model& model, DType dtype, int threads = 0);
 
-// load_model, then convert_matrices when `dtype` is set, then pack_matrices (packed_weights.h).
+// load_model, then convert_matrices when `dtype` is set, then place_weights
+// (resident_weights.h: by default a huge-page copy of the matrices).
 Expected<std::unique_ptr<Model>> load_model_as(const std::string& path, std::optional<DType> dtype,
-                                               int threads = 0);
+                                               int threads = 0,
+                                               WeightMemory memory = WeightMemory::kAuto);
 
 }  // namespace qinfer

@@ -12,6 +12,7 @@
 #include "base/expected.h"
 #include "base/mapped_file.h"
 #include "model/config.h"
+#include "base/zeroed_pages.h"
 #include "model/gguf_vocab.h"
 #include "model/weights.h"
 
@@ -32,6 +33,7 @@ struct Model {
   // Storage the views point into. Never touched after load; deques keep addresses stable.
   std::vector<MappedFile> files;
   std::deque<std::vector<float>> converted;  // e.g. BF16 norm weights widened to F32
+  ZeroedPages arena;  // matrices copied or repacked at load (model/resident_weights.h)
 };
 
 // Loads and validates everything before returning; the error names the file and the tensor.

@@ -19,7 +19,7 @@ struct TensorView {
   const std::byte* data = nullptr;
   uint64_t nbytes = 0;
   // A quantized matrix repacked at load for the running kernel backend (KernelTable::pack_rows,
-  // model/packed_weights.h), read instead of `data` by matmuls; null when not packed.
+  // model/resident_weights.h), read instead of `data` by matmuls; null when not packed.
   const std::byte* packed = nullptr;
 
   int64_t elements() const {

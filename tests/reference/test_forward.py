@@ -39,9 +39,9 @@ def report(message):
     print(f"\n[forward] {message}", end="")
 
 
-def qinfer_logits(model, ids, tmp_dir, all_positions=True, chunk=None, threads=None):
+def qinfer_logits(model, ids, tmp_dir, all_positions=True, chunk=None, threads=None, extra=()):
     out = Path(tmp_dir) / "qinfer_logits.bin"
-    args = ["logits", "-m", model, "--ids", ",".join(map(str, ids)), "--out", out]
+    args = ["logits", "-m", model, "--ids", ",".join(map(str, ids)), "--out", out, *extra]
     if all_positions:
         args.append("--all-positions")
     if chunk is not None:
@@ -188,6 +188,16 @@ def test_last_position_only_is_last_row(models, tmp_path):
     full = qinfer_logits(model, ids, tmp_path)
     last = qinfer_logits(model, ids, tmp_path, all_positions=False, chunk=16)
     assert np.array_equal(last[0], full[-1])
+
+
+# ---- Where the weights live: --mmap reads the file mapping, the default a huge-page copy ----
+
+@pytest.mark.parametrize("model_name", ["mk:tiny-tied-bf16-gguf", "tf:tiny-tied-bf16"])
+def test_mapped_and_copied_weights_give_identical_logits(models, tmp_path, model_name):
+    ids = PROMPTS["40tok"]
+    copied = qinfer_logits(models(model_name), ids, tmp_path)
+    mapped = qinfer_logits(models(model_name), ids, tmp_path, extra=["--mmap"])
+    assert np.array_equal(copied, mapped)
 
 
 # ---- GGUF and HF files of the same weights ------------------------------------------------
