@@ -53,7 +53,10 @@ constexpr int64_t kTileMinRowsQ6_K = 12;  // see matmul_quant_avx512
 #endif
 #include "kernels/x86/attention_x86.inc"
 
-// Decode-sized batches (M < 4) take the 16-row streaming paths; larger ones repacked tiles.
+// Decode-sized batches (M < 4) take the 16-row streaming paths (Q4_K and Q6_K unpack each
+// weight block once for all M rows); larger ones repacked tiles. Measured, one core, 3072 x 1024
+// in cache: the shared unpack makes M = 2 and 3 cost 1.45x and 2.1x of M = 1 (was 1.95x and 2.9x);
+// at M = 4 the tiles (Q4_K) and the 8-row kernel (Q6_K) are still 20% faster.
 void matmul_quant_avx512(const void* xq, int64_t M, int64_t K, const void* w, DType w_dtype,
                          int64_t n_begin, int64_t n_end, float* y, int64_t ldy, void* scratch) {
   if (M < kPrefillRows) {
