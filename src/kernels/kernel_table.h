@@ -2,7 +2,8 @@
 // (ref/ = portable C++, the oracle; x86/ = avx2, avx512; arm/ = neon and up; kernels/dispatch.h
 // picks one). Each entry is a single-threaded kernel over a slice of the work; kernels/ops.h
 // splits work across the ThreadPool, so a backend never deals with threads. Ops are agnostic of
-// the model: they see plain f32 buffers and weight views (dtype + bytes), never a config.
+// the model: they see plain f32 buffers, and weights and cached keys and values as dtype + bytes,
+// never a config.
 //
 // Determinism contract every backend keeps: each output element is computed by one call in a
 // fixed reduction order that depends only on K (the reduced length), never on M, on the slice
@@ -57,6 +58,11 @@ struct KernelTable {
   // types). For embedding rows.
   void (*to_f32)(const void* src, DType src_dtype, int64_t n, float* dst);
 
+  // dst[0..n) = src[0..n) as dst_dtype: F32 copied, F16 rounded to nearest even exactly as
+  // tensor/dtype.h's f32_to_f16 (subnormals kept, overflow to inf, every NaN to the quiet NaN
+  // 0x7e00 with its sign). For the rows the forward pass appends to a KV cache.
+  void (*from_f32)(const float* src, int64_t n, DType dst_dtype, void* dst);
+
   // y[r, :] = x[r, :] / sqrt(mean(x[r, :]^2) + eps) * weight, for r in [0, rows).
   //   x, y: [rows, n] (y may alias x)     weight: [n]
   void (*rmsnorm)(const float* x, const float* weight, int64_t rows, int64_t n, float eps,
@@ -77,10 +83,12 @@ struct KernelTable {
 
   // One query head attending to n_keys cached positions (causality is the caller's choice of
   // n_keys):  out[D] = sum_j softmax_j(scale * q.k_j) * v_j
-  //   q: [D]   k_j = k + j * kv_stride, v_j = v + j * kv_stride, each [D]
+  //   q: [D]   k_j = k + j * kv_stride, v_j = v + j * kv_stride elements of kv_dtype (F32 or
+  //   F16, a KV cache's type), each [D]; F16 is widened exactly, so attention over F16 keys and
+  //   values gives the same bits as over their f32 widenings.
   //   scores_scratch: [n_keys] floats owned by the calling thread
-  void (*attention_head)(const float* q, const float* k, const float* v, int64_t n_keys,
-                         int64_t kv_stride, int64_t head_dim, float scale,
+  void (*attention_head)(const float* q, const void* k, const void* v, DType kv_dtype,
+                         int64_t n_keys, int64_t kv_stride, int64_t head_dim, float scale,
                          float* scores_scratch, float* out);
 
   // Optional (nullptr: the drivers call attention_head per head). n_q query heads that read the
@@ -88,9 +96,9 @@ struct KernelTable {
   // is loaded once for all of them; output i is bit-identical to attention_head on query i.
   //   q: n_q rows of head_dim at q + i * head_dim     out: likewise
   //   scores_scratch: [n_q, n_keys] floats owned by the calling thread
-  void (*attention_heads)(const float* q, int64_t n_q, const float* k, const float* v,
-                          int64_t n_keys, int64_t kv_stride, int64_t head_dim, float scale,
-                          float* scores_scratch, float* out);
+  void (*attention_heads)(const float* q, int64_t n_q, const void* k, const void* v,
+                          DType kv_dtype, int64_t n_keys, int64_t kv_stride, int64_t head_dim,
+                          float scale, float* scores_scratch, float* out);
 
   // Optional (null on backends without): quantized matrices repacked once at load into the
   // layout this backend's matmul_packed streams (x86 avx512: Q4_K and Q6_K as 16-row groups

@@ -125,12 +125,15 @@ void matmul(ThreadPool& pool, KernelScratch& scratch, const float* x, int64_t M,
 }
 
 void attention_causal_gqa(ThreadPool& pool, KernelScratch& scratch, const float* q, int64_t T,
-                          int64_t first_position, const float* k, const float* v, int64_t Hq,
-                          int64_t Hkv, int64_t D, float* out) {
+                          int64_t first_position, const void* k, const void* v, DType kv_dtype,
+                          int64_t Hq, int64_t Hkv, int64_t D, float* out) {
   assert(first_position + T <= scratch.max_keys());
   const KernelTable& table = kernels();
   const int64_t group = Hq / Hkv;          // query heads per kv head
-  const int64_t kv_stride = Hkv * D;       // floats between consecutive positions of one head
+  const int64_t kv_stride = Hkv * D;       // elements between consecutive positions of one head
+  const int64_t head_bytes = D * dtype_info(kv_dtype).block_bytes;  // one kv head of a position
+  const auto* k_bytes = static_cast<const std::byte*>(k);
+  const auto* v_bytes = static_cast<const std::byte*>(v);
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
   const int64_t items = T * Hq;
   if (table.attention_heads != nullptr) {
@@ -139,7 +142,7 @@ void attention_causal_gqa(ThreadPool& pool, KernelScratch& scratch, const float*
     const int64_t chunks = (group + kAttentionGroupHeads - 1) / kAttentionGroupHeads;
     const int64_t group_items = Hkv * chunks * T;
     pool.run([&](int thread, int n_threads) {
-      // kv heads outer, queries inner: one kv head's keys and values (T * D floats each) stay
+      // kv heads outer, queries inner: one kv head's keys and values (T * D elements each) stay
       // in L2 while all its queries pass. Round-robin over t: later queries see more keys,
       // interleaving balances the threads.
       for (int64_t item = thread; item < group_items; item += n_threads) {
@@ -148,9 +151,9 @@ void attention_causal_gqa(ThreadPool& pool, KernelScratch& scratch, const float*
         const int64_t h0 = kv_head * group + chunk * kAttentionGroupHeads;
         const int64_t n_q = std::min(kAttentionGroupHeads, (kv_head + 1) * group - h0);
         const int64_t at = (t * Hq + h0) * D;
-        table.attention_heads(q + at, n_q, k + kv_head * D, v + kv_head * D,
-                              first_position + t + 1, kv_stride, D, scale,
-                              scratch.attention_scores(thread), out + at);
+        table.attention_heads(q + at, n_q, k_bytes + kv_head * head_bytes,
+                              v_bytes + kv_head * head_bytes, kv_dtype, first_position + t + 1,
+                              kv_stride, D, scale, scratch.attention_scores(thread), out + at);
       }
     });
     return;
@@ -161,8 +164,9 @@ void attention_causal_gqa(ThreadPool& pool, KernelScratch& scratch, const float*
       const int64_t h = item / T, t = item % T;
       const int64_t kv_head = h / group;
       const int64_t at = (t * Hq + h) * D;
-      table.attention_head(q + at, k + kv_head * D, v + kv_head * D, first_position + t + 1,
-                           kv_stride, D, scale, scratch.attention_scores(thread), out + at);
+      table.attention_head(q + at, k_bytes + kv_head * head_bytes, v_bytes + kv_head * head_bytes,
+                           kv_dtype, first_position + t + 1, kv_stride, D, scale,
+                           scratch.attention_scores(thread), out + at);
     }
   });
 }

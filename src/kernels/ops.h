@@ -62,10 +62,11 @@ void matmul(ThreadPool& pool, KernelScratch& scratch, const float* x, int64_t M,
 // Causal grouped-query attention of T new queries against a KV cache.
 //   q:   [T, Hq, D]     query t sits at position first_position + t and sees keys
 //                       [0, first_position + t]
-//   k,v: [>= first_position + T, Hkv, D]   (one layer of the cache)
+//   k,v: [>= first_position + T, Hkv, D] elements of kv_dtype, F32 or F16 (one layer of the
+//        cache)
 //   out: [T, Hq, D]     query head h reads kv head h / (Hq / Hkv)
 void attention_causal_gqa(ThreadPool& pool, KernelScratch& scratch, const float* q, int64_t T,
-                          int64_t first_position, const float* k, const float* v, int64_t Hq,
-                          int64_t Hkv, int64_t D, float* out);
+                          int64_t first_position, const void* k, const void* v, DType kv_dtype,
+                          int64_t Hq, int64_t Hkv, int64_t D, float* out);
 
 }  // namespace qinfer

@@ -148,8 +148,8 @@ void Qwen3Forward::attention_block(const LayerWeights& layer, int64_t layer_inde
     std::memcpy(chunk.cache->keys(layer_index) + first * kv_dim, k_.data() + row * kv_dim, bytes);
     std::memcpy(chunk.cache->values(layer_index) + first * kv_dim, v_.data() + row * kv_dim, bytes);
     attention_causal_gqa(pool_, kernel_scratch_, q_.data() + row * Hq * D, n, first,
-                         chunk.cache->keys(layer_index), chunk.cache->values(layer_index), Hq,
-                         Hkv, D, attn_.data() + row * Hq * D);
+                         chunk.cache->keys(layer_index), chunk.cache->values(layer_index),
+                         DType::F32, Hq, Hkv, D, attn_.data() + row * Hq * D);
     row += n;
   }
 

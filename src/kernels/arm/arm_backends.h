@@ -21,9 +21,12 @@ void matmul_float_neon(const float* x, int64_t M, int64_t K, const void* w, DTyp
 // Softmax, SiLU-mul and attention with a 4-lane exp (within a few ulp of ref); baseline NEON.
 void softmax_neon(float* x, int64_t n);
 void silu_mul_neon(const float* gate, const float* up, int64_t n, float* out);
-void attention_head_neon(const float* q, const float* k, const float* v, int64_t n_keys,
-                         int64_t kv_stride, int64_t head_dim, float scale, float* scores,
-                         float* out);
+// F32 or F16 keys and values, widened exactly.
+void attention_head_neon(const float* q, const void* k, const void* v, DType kv_dtype,
+                         int64_t n_keys, int64_t kv_stride, int64_t head_dim, float scale,
+                         float* scores, float* out);
+// KernelTable::from_f32, bit-identical to ref_from_f32.
+void from_f32_neon(const float* src, int64_t n, DType dst_dtype, void* dst);
 
 // Canonical quantized dot products (kernels/quant_act.h) with the int8 dot product built from
 // SMULL/SADALP (neon), SDOT (dotprod) or, for M >= 4, SMMLA 2x8x2 tiles (i8mm).

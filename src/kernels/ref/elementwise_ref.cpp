@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "kernels/ref/ref_kernels.h"
+#include "kernels/ref/widen.h"
 
 namespace qinfer {
 
@@ -64,17 +65,44 @@ void ref_silu_mul(const float* gate, const float* up, int64_t n, float* out) {
   }
 }
 
-void ref_attention_head(const float* q, const float* k, const float* v, int64_t n_keys,
-                        int64_t kv_stride, int64_t head_dim, float scale, float* scores,
-                        float* __restrict out) {
-  for (int64_t j = 0; j < n_keys; ++j) scores[j] = ref_dot(q, k + j * kv_stride, head_dim) * scale;
+namespace {
+
+float widen(const float* row, int64_t i) { return row[i]; }
+float widen(const uint16_t* row, int64_t i) { return ref::f16_bits_to_f32(row[i]); }
+float dot(const float* q, const float* key, int64_t n) { return ref_dot(q, key, n); }
+float dot(const float* q, const uint16_t* key, int64_t n) { return ref_dot_f16(q, key, n); }
+
+// Element is float (F32 cache) or uint16_t (F16 bits); the arithmetic is the same either way.
+template <class Element>
+void attention_head_of(const float* q, const Element* k, const Element* v, int64_t n_keys,
+                       int64_t kv_stride, int64_t head_dim, float scale, float* scores,
+                       float* __restrict out) {
+  for (int64_t j = 0; j < n_keys; ++j) scores[j] = dot(q, k + j * kv_stride, head_dim) * scale;
   ref_softmax(scores, n_keys);
   for (int64_t d = 0; d < head_dim; ++d) out[d] = 0.0f;
   // Sum over keys in key order for every output lane: vectorizes over d, order fixed by j.
   for (int64_t j = 0; j < n_keys; ++j) {
     const float p = scores[j];
-    const float* __restrict vj = v + j * kv_stride;
-    for (int64_t d = 0; d < head_dim; ++d) out[d] += p * vj[d];
+    const Element* __restrict vj = v + j * kv_stride;
+    for (int64_t d = 0; d < head_dim; ++d) out[d] += p * widen(vj, d);
+  }
+}
+
+}  // namespace
+
+void ref_attention_head(const float* q, const void* k, const void* v, DType kv_dtype,
+                        int64_t n_keys, int64_t kv_stride, int64_t head_dim, float scale,
+                        float* scores, float* out) {
+  switch (kv_dtype) {
+    case DType::F32:
+      return attention_head_of(q, static_cast<const float*>(k), static_cast<const float*>(v),
+                               n_keys, kv_stride, head_dim, scale, scores, out);
+    case DType::F16:
+      return attention_head_of(q, static_cast<const uint16_t*>(k),
+                               static_cast<const uint16_t*>(v), n_keys, kv_stride, head_dim,
+                               scale, scores, out);
+    default:
+      __builtin_trap();  // KV caches are F32 or F16 (model/kv_cache.h); a caller bug
   }
 }
 
@@ -85,6 +113,7 @@ const KernelTable& ref_kernel_table() {
       .quantize_act = ref_quantize_act,
       .matmul_quant = ref_matmul_quant,
       .to_f32 = ref_to_f32,
+      .from_f32 = ref_from_f32,
       .rmsnorm = ref_rmsnorm,
       .rope_neox = ref_rope_neox,
       .softmax = ref_softmax,

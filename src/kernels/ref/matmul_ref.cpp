@@ -140,6 +140,10 @@ int64_t element_bytes(DType dtype) { return dtype == DType::F32 ? 4 : 2; }
 
 float ref_dot(const float* a, const float* b, int64_t n) { return dot_1x1<LoadF32>(a, b, n); }
 
+float ref_dot_f16(const float* a, const uint16_t* b, int64_t n) {
+  return dot_1x1<LoadF16>(a, b, n);
+}
+
 void ref_matmul(const float* x, int64_t M, int64_t K, const void* w, DType w_dtype,
                 int64_t n_begin, int64_t n_end, float* y, int64_t ldy, float* tile_scratch) {
   const auto* wb = static_cast<const std::byte*>(w);
@@ -183,6 +187,21 @@ void ref_to_f32(const void* src, DType src_dtype, int64_t n, float* __restrict d
       // Quantized blocks: the ggml-exact dequantization (embedding rows are read once each).
       dequantize_row(src_dtype, src, n, dst);
       return;
+  }
+}
+
+void ref_from_f32(const float* src, int64_t n, DType dst_dtype, void* dst) {
+  switch (dst_dtype) {
+    case DType::F32:
+      std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+      return;
+    case DType::F16: {
+      auto* __restrict out = static_cast<uint16_t*>(dst);
+      for (int64_t i = 0; i < n; ++i) out[i] = f32_to_f16(src[i]);
+      return;
+    }
+    default:
+      __builtin_trap();  // KV caches are F32 or F16 (model/kv_cache.h); a caller bug
   }
 }
 

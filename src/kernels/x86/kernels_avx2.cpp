@@ -34,6 +34,7 @@ const KernelTable& avx2_kernel_table() {
       .quantize_act = quantize_act_simd,
       .matmul_quant = matmul_quant_simd,
       .to_f32 = ref_to_f32,
+      .from_f32 = from_f32_simd,
       .rmsnorm = ref_rmsnorm,
       .rope_neox = ref_rope_neox,
       .softmax = ref_softmax,

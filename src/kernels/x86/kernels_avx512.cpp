@@ -103,6 +103,7 @@ const KernelTable& avx512_kernel_table() {
       .quantize_act = quantize_act_simd,
       .matmul_quant = matmul_quant_avx512,
       .to_f32 = ref_to_f32,
+      .from_f32 = from_f32_simd,
       .rmsnorm = ref_rmsnorm,
       .rope_neox = ref_rope_neox,
       .softmax = ref_softmax,

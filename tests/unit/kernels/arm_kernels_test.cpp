@@ -269,10 +269,10 @@ TEST(ArmKernels, SoftmaxAndAttentionWithinUlpsOfReference) {
       const float* v = kv.data() + n_keys * kv_stride;
       const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
       std::vector<float> scores(static_cast<size_t>(n_keys)), expect(static_cast<size_t>(head_dim));
-      ref_attention_head(q.data(), k, v, n_keys, kv_stride, head_dim, scale, scores.data(), expect.data());
+      ref_attention_head(q.data(), k, v, DType::F32, n_keys, kv_stride, head_dim, scale, scores.data(), expect.data());
       for (const KernelTable* table : arm_kernel_tables(cpu_features())) {
         std::vector<float> out(static_cast<size_t>(head_dim), NAN);
-        table->attention_head(q.data(), k, v, n_keys, kv_stride, head_dim, scale, scores.data(), out.data());
+        table->attention_head(q.data(), k, v, DType::F32, n_keys, kv_stride, head_dim, scale, scores.data(), out.data());
         // A weighted mean of values of size ~1: an absolute bound of a few ulp of 1.
         for (int64_t d = 0; d < head_dim; ++d) EXPECT_NEAR(out[d], expect[d], 2e-6) << table->name << " D=" << head_dim << " keys=" << n_keys;
       }

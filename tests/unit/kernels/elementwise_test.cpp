@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "base/thread_pool.h"
@@ -108,7 +109,8 @@ TEST(Attention, CausalGqaMatchesDoubleLoop) {
     const int64_t T = total - first;
     const float* q = q_all.data() + first * Hq * D;
     std::vector<float> out(static_cast<size_t>(T * Hq * D), NAN);
-    attention_causal_gqa(pool, scratch, q, T, first, k.data(), v.data(), Hq, Hkv, D, out.data());
+    attention_causal_gqa(pool, scratch, q, T, first, k.data(), v.data(), DType::F32, Hq, Hkv, D,
+                         out.data());
     for (int64_t t = 0; t < T; ++t) {
       for (int64_t h = 0; h < Hq; ++h) {
         const int64_t kvh = h / (Hq / Hkv), n_keys = first + t + 1;
@@ -131,9 +133,48 @@ TEST(Attention, CausalGqaMatchesDoubleLoop) {
     // Rows of a suffix equal the same rows computed as part of the full prompt.
     if (first > 0) {
       std::vector<float> full(static_cast<size_t>(total * Hq * D));
-      attention_causal_gqa(pool, scratch, q_all.data(), total, 0, k.data(), v.data(), Hq, Hkv, D,
-                           full.data());
+      attention_causal_gqa(pool, scratch, q_all.data(), total, 0, k.data(), v.data(), DType::F32,
+                           Hq, Hkv, D, full.data());
       for (size_t i = 0; i < out.size(); ++i) ASSERT_EQ(out[i], full[first * Hq * D + i]);
+    }
+  }
+}
+
+// An F16 cache: each kv head found at its byte offset (2 bytes an element), and the result the
+// bits of the same attention over the widened values in an F32 cache, with 1 thread or 2. 12
+// query heads over 2 kv heads: GQA groups of 6 (one chunk of kAttentionGroupHeads or less);
+// 20 over 2: groups of 10 (two chunks).
+TEST(Attention, CausalGqaOverF16CacheEqualsF32OverItsWidening) {
+  std::mt19937 rng(6);
+  for (int64_t Hq : {12, 20}) {
+    const int64_t Hkv = 2, D = 20, total = 29;
+    const size_t kv_elements = static_cast<size_t>(total * Hkv * D);
+    const std::vector<float> k_raw = random_vector(kv_elements, rng);
+    const std::vector<float> v_raw = random_vector(kv_elements, rng);
+    std::vector<uint16_t> k16(kv_elements), v16(kv_elements);
+    std::vector<float> k32(kv_elements), v32(kv_elements);
+    for (size_t i = 0; i < kv_elements; ++i) {
+      k16[i] = f32_to_f16(k_raw[i]);
+      v16[i] = f32_to_f16(v_raw[i]);
+      k32[i] = f16_to_f32(k16[i]);
+      v32[i] = f16_to_f32(v16[i]);
+    }
+    const std::vector<float> q = random_vector(static_cast<size_t>(total * Hq * D), rng);
+    for (int threads : {1, 2}) {
+      ThreadPool pool(threads);
+      KernelScratch scratch(pool.size(), 1, total);
+      for (int64_t first : {0, 5, 28}) {
+        const int64_t T = total - first;
+        const float* q_rows = q.data() + first * Hq * D;
+        std::vector<float> expect(static_cast<size_t>(T * Hq * D), NAN), out = expect;
+        attention_causal_gqa(pool, scratch, q_rows, T, first, k32.data(), v32.data(), DType::F32,
+                             Hq, Hkv, D, expect.data());
+        attention_causal_gqa(pool, scratch, q_rows, T, first, k16.data(), v16.data(), DType::F16,
+                             Hq, Hkv, D, out.data());
+        expect_bit_identical(expect, out, "Hq=" + std::to_string(Hq) + " threads=" +
+                                              std::to_string(threads) + " first=" +
+                                              std::to_string(first));
+      }
     }
   }
 }

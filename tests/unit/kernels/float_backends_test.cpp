@@ -138,10 +138,10 @@ TEST(FloatBackends, ElementwiseKernelsMatchReference) {
       std::vector<float> scores(static_cast<size_t>(n_keys));
       std::vector<float> oa(static_cast<size_t>(head_dim)), ob(static_cast<size_t>(head_dim));
       const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-      ref.attention_head(q.data(), k.data(), v.data(), n_keys, kv_stride, head_dim, scale,
-                         scores.data(), oa.data());
-      table->attention_head(q.data(), k.data(), v.data(), n_keys, kv_stride, head_dim, scale,
-                            scores.data(), ob.data());
+      ref.attention_head(q.data(), k.data(), v.data(), DType::F32, n_keys, kv_stride, head_dim,
+                         scale, scores.data(), oa.data());
+      table->attention_head(q.data(), k.data(), v.data(), DType::F32, n_keys, kv_stride,
+                            head_dim, scale, scores.data(), ob.data());
       // Outputs are weighted sums of N(0,1) values: compare against their typical size.
       for (int64_t d = 0; d < head_dim; ++d) {
         if (exact_backend(*table)) {
@@ -156,11 +156,11 @@ TEST(FloatBackends, ElementwiseKernelsMatchReference) {
           const std::vector<float> qs = random_vector(static_cast<size_t>(n_q * head_dim), rng);
           std::vector<float> group_scores(static_cast<size_t>(n_q * n_keys));
           std::vector<float> og(static_cast<size_t>(n_q * head_dim));
-          table->attention_heads(qs.data(), n_q, k.data(), v.data(), n_keys, kv_stride, head_dim,
-                                 scale, group_scores.data(), og.data());
+          table->attention_heads(qs.data(), n_q, k.data(), v.data(), DType::F32, n_keys,
+                                 kv_stride, head_dim, scale, group_scores.data(), og.data());
           for (int64_t i = 0; i < n_q; ++i) {
-            table->attention_head(qs.data() + i * head_dim, k.data(), v.data(), n_keys, kv_stride,
-                                  head_dim, scale, scores.data(), ob.data());
+            table->attention_head(qs.data() + i * head_dim, k.data(), v.data(), DType::F32,
+                                  n_keys, kv_stride, head_dim, scale, scores.data(), ob.data());
             for (int64_t d = 0; d < head_dim; ++d) {
               ASSERT_EQ(std::memcmp(&og[i * head_dim + d], &ob[d], sizeof(float)), 0)
                   << table->name << " attention_heads n_q=" << n_q << " head " << i << " d=" << d;
