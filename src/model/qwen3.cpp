@@ -4,8 +4,8 @@
 //   for each layer:
 //     h = rmsnorm(x) · {q,k,v}_proj^T                               [T, Hq*D], [T, Hkv*D] x2
 //     q, k = rmsnorm per head (q_norm, k_norm), then RoPE (NeoX rotate-half)
-//     k, v -> KV cache; a = softmax(q·k^T / sqrt(D), causal) · v    (query head h uses
-//                                                                  kv head h / (Hq/Hkv))
+//     k, v -> KV cache (F32, or rounded to F16); a = softmax(q·k^T / sqrt(D), causal) · v
+//                                                (query head h uses kv head h / (Hq/Hkv))
 //     x = x + a · o_proj^T
 //     h = rmsnorm(x);  x = x + (silu(h·gate^T) * (h·up^T)) · down^T
 //   logits = rmsnorm(x) · lm_head^T                                 [T or 1, V]
@@ -16,7 +16,6 @@
 #include "model/qwen3.h"
 
 #include <algorithm>
-#include <cstring>
 #include <string>
 #include <utility>
 
@@ -65,6 +64,10 @@ Expected<std::unique_ptr<Qwen3Forward>> Qwen3Forward::create(const Qwen3Config& 
   if (options.max_chunk_tokens <= 0 || options.max_positions <= 0 || options.max_sequences <= 0) {
     return make_error("max_chunk_tokens, max_positions and max_sequences must be positive");
   }
+  if (options.kv_dtype && !is_supported_kv_dtype(*options.kv_dtype)) {
+    return make_error("KV cache type {} is not supported (f32 or f16)",
+                      dtype_name(*options.kv_dtype));
+  }
   if (static_cast<int64_t>(weights.layers.size()) != config.num_hidden_layers) {
     return make_error("weights have {} layers, config says {}", weights.layers.size(),
                       config.num_hidden_layers);
@@ -90,7 +93,9 @@ Expected<std::unique_ptr<Qwen3Forward>> Qwen3Forward::create(const Qwen3Config& 
       QINFER_RETURN_IF_ERROR(check_norm(*view, fmt::format("model.layers.{}.{}.weight", l, name)));
     }
   }
-  return std::unique_ptr<Qwen3Forward>(new Qwen3Forward(config, weights, pool, options));
+  ForwardOptions resolved = options;
+  if (!resolved.kv_dtype) resolved.kv_dtype = default_kv_dtype(weights);
+  return std::unique_ptr<Qwen3Forward>(new Qwen3Forward(config, weights, pool, resolved));
 }
 
 Qwen3Forward::Qwen3Forward(const Qwen3Config& config, const ModelWeights& weights,
@@ -143,13 +148,18 @@ void Qwen3Forward::attention_block(const LayerWeights& layer, int64_t layer_inde
       k.rope_neox(k_.data() + (row + t) * kv_dim, Hkv, D, rope_.cos_row(position),
                   rope_.sin_row(position));
     }
-    // The new positions' cache rows are laid out exactly as these [n, Hkv*D] rows.
-    const size_t bytes = static_cast<size_t>(n * kv_dim) * sizeof(float);
-    std::memcpy(chunk.cache->keys(layer_index) + first * kv_dim, k_.data() + row * kv_dim, bytes);
-    std::memcpy(chunk.cache->values(layer_index) + first * kv_dim, v_.data() + row * kv_dim, bytes);
+    // The new positions' cache rows are laid out as these [n, Hkv*D] rows, in the cache's
+    // type. Attention then reads every position from the cache, the new ones included, so a
+    // prompt gives the same bits in one chunk or many.
+    KvCache& cache = *chunk.cache;
+    const DType kv_dtype = cache.dtype();
+    k.from_f32(k_.data() + row * kv_dim, n * kv_dim, kv_dtype,
+               cache.keys(layer_index) + first * cache.row_bytes());
+    k.from_f32(v_.data() + row * kv_dim, n * kv_dim, kv_dtype,
+               cache.values(layer_index) + first * cache.row_bytes());
     attention_causal_gqa(pool_, kernel_scratch_, q_.data() + row * Hq * D, n, first,
-                         chunk.cache->keys(layer_index), chunk.cache->values(layer_index),
-                         DType::F32, Hq, Hkv, D, attn_.data() + row * Hq * D);
+                         cache.keys(layer_index), cache.values(layer_index), kv_dtype, Hq, Hkv,
+                         D, attn_.data() + row * Hq * D);
     row += n;
   }
 

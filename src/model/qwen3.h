@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct ForwardOptions {
   int64_t max_positions = 4096;    // longest sequence (prompt + generated) any cache will hold
   bool all_logits = false;         // keep logits of every position of a chunk, not just the last
   int64_t max_sequences = 1;       // most sequences one forward_batch() call may carry
+  // Element type of the caches make_cache() makes: F32 or F16; nullopt: default_kv_dtype of
+  // the weights (model/kv_cache.h). create() resolves it. forward() takes caches of either type.
+  std::optional<DType> kv_dtype = std::nullopt;
 };
 
 // kNone: a prompt chunk that is not the last one needs no lm_head (V*H MACs per call saved).
@@ -41,15 +45,17 @@ struct SequenceChunk {
 
 class Qwen3Forward {
  public:
-  // Checks that the weights are ones the kernels support (F32/F16/BF16 matrices, F32 norms)
-  // and the config is one we implement (no YaRN yet); sizes every buffer.
+  // Checks that the weights are ones the kernels support (F32/F16/BF16 matrices, F32 norms),
+  // the config is one we implement (no YaRN yet) and the KV type is F32 or F16; sizes every
+  // buffer.
   static Expected<std::unique_ptr<Qwen3Forward>> create(const Qwen3Config& config,
                                                         const ModelWeights& weights,
                                                         ThreadPool& pool,
                                                         const ForwardOptions& options);
 
-  // A cache with room for options.max_positions positions.
-  KvCache make_cache() const { return KvCache(config_, options_.max_positions); }
+  // A cache with room for options.max_positions positions, of kv_dtype().
+  KvCache make_cache() const { return KvCache(config_, options_.max_positions, kv_dtype()); }
+  DType kv_dtype() const { return *options_.kv_dtype; }
 
   // Runs tokens at positions [cache.length(), cache.length() + T), appends their keys and values
   // to the cache, and returns logits: [T, V] for kAllPositions (needs options.all_logits),
@@ -88,7 +94,8 @@ class Qwen3Forward {
   std::vector<float> x_;         // [T, H]      the residual stream
   std::vector<float> xn_;        // [T, H]      normalized input of a block / its output
   std::vector<float> q_;         // [T, Hq, D]  queries
-  std::vector<float> k_;         // [T, Hkv, D] new keys, copied into each sequence's cache
+  std::vector<float> k_;         // [T, Hkv, D] new keys, stored in each sequence's cache (as
+                                 //             the cache's dtype)
   std::vector<float> v_;         // [T, Hkv, D] new values, likewise
   std::vector<float> attn_;      // [T, Hq, D]  attention output, input of o_proj
   std::vector<float> gate_;      // [T, I]      gate_proj, then silu(gate) * up

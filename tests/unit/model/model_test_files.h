@@ -61,11 +61,13 @@ inline TensorView f32_view(std::vector<int64_t> shape, const std::vector<float>&
 }
 
 // Logits at every position of `ids`, fed to a fresh forward pass `chunk` tokens at a time on
-// `threads` threads.
+// `threads` threads, with a KV cache of kv_dtype (nullopt: the default for the weights).
 inline std::vector<float> all_logits(const Qwen3Config& config, const ModelWeights& weights,
-                                     const std::vector<int32_t>& ids, int64_t chunk, int threads) {
+                                     const std::vector<int32_t>& ids, int64_t chunk, int threads,
+                                     std::optional<DType> kv_dtype = std::nullopt) {
   ThreadPool pool(threads);
-  ForwardOptions options{.max_chunk_tokens = chunk, .max_positions = 64, .all_logits = true};
+  ForwardOptions options{.max_chunk_tokens = chunk, .max_positions = 64, .all_logits = true,
+                         .kv_dtype = kv_dtype};
   auto forward = Qwen3Forward::create(config, weights, pool, options);
   EXPECT_TRUE(forward.ok()) << forward.error().message;
   if (!forward.ok()) return {};
@@ -86,7 +88,8 @@ inline std::vector<float> all_logits(const Qwen3Config& config, const ModelWeigh
 // mixing prefill chunks with single decode tokens (as a continuous-batching server does), and
 // checks every logits row is bit-identical to the same sequence run alone.
 inline void expect_batched_equals_alone(const Qwen3Config& config, const ModelWeights& weights,
-                                        int threads) {
+                                        int threads,
+                                        std::optional<DType> kv_dtype = std::nullopt) {
   const int64_t V = config.vocab_size;
   // Each sequence: a prompt, then decode tokens; `start` = the batch step its prompt joins.
   struct Script {
@@ -104,9 +107,13 @@ inline void expect_batched_equals_alone(const Qwen3Config& config, const ModelWe
     }
   }
   ThreadPool pool(threads);
-  ForwardOptions options{.max_chunk_tokens = 16, .max_positions = 32, .max_sequences = 3};
+  ForwardOptions options{.max_chunk_tokens = 16, .max_positions = 32, .max_sequences = 3,
+                         .kv_dtype = kv_dtype};
   auto forward = Qwen3Forward::create(config, weights, pool, options);
   ASSERT_TRUE(forward.ok()) << forward.error().message;
+  if (kv_dtype) {
+    ASSERT_EQ((*forward)->make_cache().dtype(), *kv_dtype);
+  }
 
   // Alone: prompt, then each decode token; the logits after each step.
   std::vector<std::vector<std::vector<float>>> alone(3);

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <deque>
 #include <random>
 #include <vector>
@@ -88,6 +90,56 @@ TEST(Qwen3Forward, BatchedSequencesEqualEachRunAlone) {
   SmallModel model;
   testing::expect_batched_equals_alone(model.config, model.weights, 2);
   testing::expect_batched_equals_alone(model.config, model.weights, 1);
+}
+
+// An F16 cache keeps every invariance F32 has (each path stores the rounded rows before
+// attention reads them, so chunking, threads and batching change no bit), and its logits are
+// F32's within the rounding of keys and values, but not equal to them: the cache holds F16.
+TEST(Qwen3Forward, F16CacheKeepsTheInvariancesAndStaysCloseToF32) {
+  SmallModel model;
+  std::vector<int32_t> ids;
+  for (int i = 0; i < 37; ++i) ids.push_back((i * 17 + 3) % 53);
+  const std::vector<float> one_pass = all_logits(model.config, model.weights, ids, 64, 2,
+                                                 DType::F16);
+  ASSERT_EQ(one_pass.size(), ids.size() * 53);
+  EXPECT_EQ(all_logits(model.config, model.weights, ids, 1, 2, DType::F16), one_pass);
+  EXPECT_EQ(all_logits(model.config, model.weights, ids, 5, 1, DType::F16), one_pass);
+  testing::expect_batched_equals_alone(model.config, model.weights, 2, DType::F16);
+  testing::expect_batched_equals_alone(model.config, model.weights, 1, DType::F16);
+
+  const std::vector<float> f32 = all_logits(model.config, model.weights, ids, 64, 2, DType::F32);
+  ASSERT_EQ(f32.size(), one_pass.size());
+  EXPECT_NE(f32, one_pass);
+  double max_delta = 0.0, max_logit = 0.0;
+  for (size_t i = 0; i < f32.size(); ++i) {
+    max_delta = std::max(max_delta, std::fabs(double(f32[i]) - one_pass[i]));
+    max_logit = std::max(max_logit, std::fabs(double(f32[i])));
+  }
+  EXPECT_LT(max_delta, 1e-2 * max_logit) << "max |logit| " << max_logit;
+}
+
+TEST(Qwen3Forward, KvTypeAutoFollowsTheWeightsAndOnlyF32AndF16AreAccepted) {
+  ThreadPool pool(1);
+  SmallModel model;
+  auto f32 = Qwen3Forward::create(model.config, model.weights, pool, {});
+  ASSERT_TRUE(f32.ok());
+  EXPECT_EQ((*f32)->kv_dtype(), DType::F32);  // every matrix F32
+  EXPECT_EQ((*f32)->make_cache().dtype(), DType::F32);
+  auto forced = Qwen3Forward::create(model.config, model.weights, pool, {.kv_dtype = DType::F16});
+  ASSERT_TRUE(forced.ok());
+  EXPECT_EQ((*forced)->make_cache().dtype(), DType::F16);
+
+  SmallModel bf16;
+  bf16.weights.layers[0].up_proj.dtype = DType::BF16;  // only checked here, never run
+  auto f16 = Qwen3Forward::create(bf16.config, bf16.weights, pool, {});
+  ASSERT_TRUE(f16.ok());
+  EXPECT_EQ((*f16)->kv_dtype(), DType::F16);
+
+  for (DType bad : {DType::BF16, DType::Q8_0}) {
+    auto rejected = Qwen3Forward::create(model.config, model.weights, pool, {.kv_dtype = bad});
+    ASSERT_FALSE(rejected.ok());
+    EXPECT_NE(rejected.error().message.find("KV cache type"), std::string::npos);
+  }
 }
 
 TEST(Qwen3Forward, BadBatchesAreErrorsThatChangeNoCache) {
