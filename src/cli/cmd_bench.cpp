@@ -6,8 +6,8 @@
 //
 // Per model: load time, weight file size, parameters, pp<P> and tg<N> tokens/s (mean ± stddev of
 // r runs), the weight bytes a decode step reads x tg tokens/s as GB/s and its share of the
-// machine's read bandwidth, peak RSS, kernel backend and threads (engine/bench.h says exactly
-// what is timed; engine/bench_report.h documents the table and the JSON lines).
+// machine's read bandwidth, peak RSS, kernel backend, threads and KV cache type (engine/bench.h
+// says exactly what is timed; engine/bench_report.h documents the table and the JSON lines).
 // The read bandwidth is measured once at the start with the same threads (a few seconds) unless
 // given with --mem-read-gbps or skipped with --no-memory.
 #include <cstdio>
@@ -71,6 +71,7 @@ Status run_bench(const BenchCliOptions& options) {
   engine::BenchOptions bench = options.bench;
   QINFER_ASSIGN_OR_RETURN(bench.weight_dtype, parse_weight_dtype(options.load.dtype));
   bench.weight_memory = options.load.weight_memory();
+  QINFER_ASSIGN_OR_RETURN(bench.kv_dtype, options.load.kv_dtype());
   QINFER_RETURN_IF_ERROR(engine::check_bench_options(bench));
   if (options.mem_read_gbps && *options.mem_read_gbps <= 0) {
     return make_error("--mem-read-gbps must be > 0, got {}", *options.mem_read_gbps);

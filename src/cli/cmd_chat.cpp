@@ -1,7 +1,8 @@
 // `qinfer chat`: an interactive conversation in the terminal.
 //
 //   qinfer chat -m MODEL [--system TEXT] [--think|--no-think] [-n MAX_TOKENS] [--ctx-size N]
-//               [sampling flags as for `run`] [-t THREADS] [--chunk N] [--verbose]
+//               [sampling flags as for `run`] [-t THREADS] [--chunk N] [--kv-type auto|f32|f16]
+//               [--verbose]
 //
 // Each line read from stdin is a user message; the whole conversation is rendered with the
 // model's chat template every turn (previous answers go back without their reasoning, as the
@@ -198,6 +199,7 @@ class ChatLoop {
 };
 
 Status run_chat(const ChatOptions& options) {
+  QINFER_ASSIGN_OR_RETURN(std::optional<DType> kv_dtype, options.load.kv_dtype());
   QINFER_ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
                           load_model_with(options.model, options.load, options.threads));
   QINFER_ASSIGN_OR_RETURN(engine::TextAssets assets, engine::load_text_assets(*model));
@@ -208,7 +210,7 @@ Status run_chat(const ChatOptions& options) {
   QINFER_ASSIGN_OR_RETURN(
       std::unique_ptr<engine::TextSession> session,
       engine::TextSession::create(*model, assets.tokenizer, pool,
-                                  engine::SessionOptions{context, options.chunk}));
+                                  engine::SessionOptions{context, options.chunk, kv_dtype}));
   ChatLoop loop(options, *model, assets, *tmpl, *session);
   return loop.run();
 }

@@ -35,6 +35,7 @@ struct LogitsOptions {
 
 Status write_logits(const LogitsOptions& options) {
   QINFER_ASSIGN_OR_RETURN(std::vector<int32_t> ids, parse_token_ids(options.ids));
+  QINFER_ASSIGN_OR_RETURN(std::optional<DType> kv_dtype, options.load.kv_dtype());
   QINFER_ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
                           load_model_with(options.model, options.load, options.threads));
   const Qwen3Config& config = model->config;
@@ -46,6 +47,7 @@ Status write_logits(const LogitsOptions& options) {
   forward_options.max_chunk_tokens = std::min(options.chunk, n_ids);
   forward_options.max_positions = n_ids;
   forward_options.all_logits = options.all_positions;
+  forward_options.kv_dtype = kv_dtype;
   QINFER_ASSIGN_OR_RETURN(std::unique_ptr<Qwen3Forward> forward,
                           Qwen3Forward::create(config, model->weights, pool, forward_options));
   KvCache cache = forward->make_cache();

@@ -4,7 +4,7 @@
 //   qinfer run -m MODEL -p TEXT [--raw --system S --think|--no-think ...]   text in, text out
 //                                                                           (cli/text_run.h)
 //   qinfer run -m MODEL --ids 1,2,3 -n 32 [--temperature T --top-k K --top-p P --seed S]
-//              [-t THREADS] [--chunk N] [--verbose]
+//              [-t THREADS] [--chunk N] [--kv-type auto|f32|f16] [--verbose]
 //
 // With --ids, stdout gets the generated ids, comma-separated, as they are produced, and sampling
 // is greedy unless flags say otherwise (the forward-pass oracle tests rely on that). --verbose
@@ -54,6 +54,7 @@ Status run(const RunOptions& options) {
   QINFER_ASSIGN_OR_RETURN(std::vector<int32_t> ids, parse_token_ids(options.ids));
   const int64_t max_new_tokens = options.max_new_tokens.value_or(32);
   const Clock::time_point load_start = Clock::now();
+  QINFER_ASSIGN_OR_RETURN(std::optional<DType> kv_dtype, options.load.kv_dtype());
   QINFER_ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
                           load_model_with(options.model, options.load, options.threads));
   const double load_seconds = seconds_since(load_start);
@@ -66,6 +67,7 @@ Status run(const RunOptions& options) {
   ForwardOptions forward_options;
   forward_options.max_chunk_tokens = std::min(options.chunk, n_prompt);
   forward_options.max_positions = n_prompt + max_new_tokens;
+  forward_options.kv_dtype = kv_dtype;
   QINFER_ASSIGN_OR_RETURN(std::unique_ptr<Qwen3Forward> forward,
                           Qwen3Forward::create(config, model->weights, pool, forward_options));
   KvCache cache = forward->make_cache();
@@ -74,11 +76,12 @@ Status run(const RunOptions& options) {
   stop_ids.insert(stop_ids.end(), config.eos_token_ids.begin(), config.eos_token_ids.end());
   if (options.verbose) {
     std::fprintf(stderr, "model: %s (%lld layers, hidden %lld, weights %s) loaded in %.0f ms; "
-                 "kernels: %s; threads: %d\n",
+                 "kernels: %s; threads: %d; kv cache: %s\n",
                  options.model.c_str(), static_cast<long long>(config.num_hidden_layers),
                  static_cast<long long>(config.hidden_size),
                  std::string(dtype_name(model->weights.layers[0].q_proj.dtype)).c_str(),
-                 load_seconds * 1e3, kernels().name, pool.size());
+                 load_seconds * 1e3, kernels().name, pool.size(),
+                 std::string(dtype_name(cache.dtype())).c_str());
   }
 
   // Prefill: the prompt in chunks; only the last position's logits are needed.

@@ -7,7 +7,7 @@
 //                [--metrics-api-key KEY | --no-metrics]
 //                [--ssl-cert FILE --ssl-key FILE] [--insecure]
 //                [--log-format json|text] [--log-level debug|info|warn|error] [--log-content]
-//                [--request-timeout S]
+//                [--request-timeout S] [--kv-type auto|f32|f16]
 //
 // --verify checks every model file against the SHA256SUMS next to it (`qinfer verify`) before
 // loading, while /ready says 503; a mismatched, missing or unlisted file ends the process with
@@ -44,6 +44,7 @@
 // API key; --metrics-api-key K makes it require "Authorization: Bearer K" (a key of its own, for
 // the scraper), --no-metrics removes the route and every measurement.
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -143,6 +144,7 @@ struct LoadedModel {
 
 Status load(const ServeOptions& options, server::ServingMetrics* metrics, LoadedModel& loaded) {
   if (options.verify) QINFER_RETURN_IF_ERROR(verify_model_or_error(options.model, options.threads));
+  QINFER_ASSIGN_OR_RETURN(std::optional<DType> kv_dtype, options.load.kv_dtype());
   QINFER_ASSIGN_OR_RETURN(loaded.model,
                           load_model_with(options.model, options.load, options.threads));
   QINFER_ASSIGN_OR_RETURN(engine::TextAssets assets, engine::load_text_assets(*loaded.model));
@@ -156,6 +158,7 @@ Status load(const ServeOptions& options, server::ServingMetrics* metrics, Loaded
   scheduler_options.batch_tokens = std::max(options.batch_tokens, options.parallel);
   scheduler_options.max_queued = options.max_queue;
   scheduler_options.observer = metrics;
+  scheduler_options.kv_dtype = kv_dtype;
   QINFER_ASSIGN_OR_RETURN(loaded.scheduler,
                           engine::Scheduler::create(model, loaded.assets->tokenizer, *loaded.pool,
                                                     scheduler_options));
@@ -263,9 +266,12 @@ Status serve(const ServeOptions& options) {
   }
   const double load_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
+  const std::string kv_type(dtype_name(loaded.scheduler->kv_dtype()));
+  const int64_t kv_cache_bytes = loaded.scheduler->kv_cache_bytes();
   if (metrics) {
     metrics->set_model({loaded.service->model_name(), options.model,
-                        loaded.service->context_tokens(), options.parallel},
+                        loaded.service->context_tokens(), options.parallel, kv_type,
+                        kv_cache_bytes},
                        loaded.scheduler.get(), load_seconds);
   }
   service.store(loaded.service.get());
@@ -279,7 +285,19 @@ Status serve(const ServeOptions& options) {
              {"weights", loaded.model->arena.size() > 0 ? "copy" : "mmap"},
              {"slots", options.parallel},
              {"context_tokens", loaded.service->context_tokens()},
+             {"kv_type", kv_type},
+             {"kv_cache_bytes", kv_cache_bytes},
              {"auth", api_keys.empty() ? "none" : "api_key"}});
+  // Cache pages are committed as conversations grow, so an oversized reservation would only
+  // fail hours later, under load: say so at start-up.
+  const int64_t memory_bytes =
+      static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<int64_t>(sysconf(_SC_PAGE_SIZE));
+  if (memory_bytes > 0 && kv_cache_bytes > memory_bytes) {
+    log_event(LogLevel::warn,
+              "the KV caches of every slot at full context exceed the machine's memory; lower "
+              "--parallel or --ctx-size, or use --kv-type f16",
+              {{"kv_cache_bytes", kv_cache_bytes}, {"memory_bytes", memory_bytes}});
+  }
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);

@@ -83,6 +83,7 @@ Status run_text(const TextRunOptions& options, const TextRunCommon& common) {
   interrupt.begin_generation();  // Ctrl-C from here on stops the run (and prints statistics)
 
   const auto load_start = std::chrono::steady_clock::now();
+  QINFER_ASSIGN_OR_RETURN(std::optional<DType> kv_dtype, common.load.kv_dtype());
   QINFER_ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
                           load_model_with(common.model, common.load, common.threads));
   QINFER_ASSIGN_OR_RETURN(engine::TextAssets assets, engine::load_text_assets(*model));
@@ -114,10 +115,13 @@ Status run_text(const TextRunOptions& options, const TextRunCommon& common) {
   QINFER_ASSIGN_OR_RETURN(
       std::unique_ptr<engine::TextSession> session,
       engine::TextSession::create(*model, assets.tokenizer, pool,
-                                  engine::SessionOptions{context, common.chunk}));
+                                  engine::SessionOptions{context, common.chunk, kv_dtype}));
   if (common.verbose) {
-    std::fprintf(stderr, "model: %s loaded in %.0f ms; kernels: %s; threads: %d; seed: %llu\n",
+    std::fprintf(stderr,
+                 "model: %s loaded in %.0f ms; kernels: %s; threads: %d; kv cache: %s; "
+                 "seed: %llu\n",
                  common.model.c_str(), load_ms, kernels().name, pool.size(),
+                 std::string(dtype_name(session->kv_dtype())).c_str(),
                  static_cast<unsigned long long>(request.sampler.seed));
   }
 

@@ -3,7 +3,8 @@
 //   qinfer run -m MODEL -p TEXT [--raw] [--system TEXT] [--think|--no-think] [-n N]
 //              [--temperature T --top-k K --top-p P --min-p M --repetition-penalty R
 //               --presence-penalty P --frequency-penalty F --seed S --stop STR...]
-//              [-t THREADS] [--chunk N] [--verbose] [--print-prompt-ids] [--print-generated-ids]
+//              [-t THREADS] [--chunk N] [--kv-type auto|f32|f16] [--verbose]
+//              [--print-prompt-ids] [--print-generated-ids]
 //
 // By default the prompt is one user message (after --system's, if given) rendered with the
 // model's chat template and add_generation_prompt, as transformers' apply_chat_template does;

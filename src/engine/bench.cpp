@@ -164,9 +164,12 @@ Expected<ModelBenchResult> bench_model(const std::string& path, ThreadPool& pool
   ForwardOptions forward_options;
   forward_options.max_chunk_tokens = std::min(options.chunk_tokens, options.prompt_tokens);
   forward_options.max_positions = positions;
+  forward_options.kv_dtype = options.kv_dtype;
   QINFER_ASSIGN_OR_RETURN(std::unique_ptr<Qwen3Forward> forward,
                           Qwen3Forward::create(config, model->weights, pool, forward_options));
   KvCache cache = forward->make_cache();
+  result.kv_dtype = cache.dtype();
+  result.kv_cache_bytes = static_cast<uint64_t>(cache.capacity_bytes());
   result.load_seconds = seconds_since(load_start);
 
   result.config = config;

@@ -37,6 +37,9 @@ struct BenchOptions {
   // conversion is part of the reported load time. nullopt: as stored.
   std::optional<DType> weight_dtype;
   WeightMemory weight_memory = WeightMemory::kAuto;  // --mmap: kMapped
+  // --kv-type: the KV cache's element type, F32 or F16; nullopt: default_kv_dtype of the
+  // weights (model/kv_cache.h).
+  std::optional<DType> kv_dtype = std::nullopt;
 };
 
 // Errors name the flag: p, n, r and chunk must be >= 1.
@@ -55,6 +58,8 @@ struct ModelBenchResult {
   uint64_t file_bytes = 0;                // the mapped weight files
   int64_t parameters = 0;                 // tied embeddings counted once
   uint64_t decode_bytes_per_token = 0;    // weight bytes one decode step reads (see below)
+  DType kv_dtype = DType::F32;            // the KV cache's element type (options resolved)
+  uint64_t kv_cache_bytes = 0;            // the cache for max(p, n + 1) positions, all layers
   std::string backend;                    // kernel table name ("ref", "avx2", ...)
   int threads = 0;
   double load_seconds = 0.0;              // load_model + forward-pass set-up (mmap to ready)
@@ -73,7 +78,8 @@ int64_t parameter_count(const ModelWeights& weights);
 
 // Bytes of weights one decode step streams from memory: every layer matrix and norm, the final
 // norm and lm_head in full, plus one embedding row (a lookup, unless lm_head is the same matrix,
-// which is then read in full anyway). The KV cache is not counted (at tg128 of 0.6B it is ~1%).
+// which is then read in full anyway). The KV cache is not counted (at tg128 of 0.6B it is ~1%
+// in F32).
 uint64_t decode_bytes_per_token(const ModelWeights& weights);
 
 // "bf16", or "q4_k+q6_k" for a mixed-type file: the matrices' dtypes, most bytes first.

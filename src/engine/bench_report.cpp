@@ -51,6 +51,9 @@ nlohmann::ordered_json common_fields(const ModelBenchResult& r) {
   out["weight_types"] = r.weight_types;
   out["backends"] = r.backend;
   out["n_threads"] = r.threads;
+  out["type_k"] = std::string(dtype_name(r.kv_dtype));  // llama-bench's names
+  out["type_v"] = std::string(dtype_name(r.kv_dtype));
+  out["kv_cache_bytes"] = r.kv_cache_bytes;
   return out;
 }
 
@@ -92,17 +95,17 @@ std::string memory_bandwidth_json(const MemoryBandwidth& bw) {
 }
 
 std::string bench_table_header() {
-  return "| model | size | params | backend | threads | test | t/s | GB/s | mem BW % | load ms | "
-         "peak RSS |\n"
-         "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  return "| model | size | params | backend | threads | kv | test | t/s | GB/s | mem BW % | "
+         "load ms | peak RSS |\n"
+         "| --- | ---: | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n";
 }
 
 std::string bench_table_rows(const ModelBenchResult& r, std::optional<double> read_gbps) {
   const std::string model = fmt::format("{} ({})", model_type_label(r), file_name(r.path));
   const std::string params = fmt::format("{:.2f} M", static_cast<double>(r.parameters) / 1e6);
   const std::string common =
-      fmt::format("| {} | {} | {} | {} | {} ", model, gib(r.file_bytes), params, r.backend,
-                  r.threads);
+      fmt::format("| {} | {} | {} | {} | {} | {} ", model, gib(r.file_bytes), params, r.backend,
+                  r.threads, dtype_name(r.kv_dtype));
   const std::string tail =
       fmt::format("| {:.0f} | {} |\n", r.load_seconds * 1e3, gib(r.peak_rss_bytes));
   std::string rows;

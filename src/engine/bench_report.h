@@ -2,8 +2,9 @@
 //
 // Text: a markdown table in llama-bench's shape, one row per model and test, printed as each
 // model finishes:
-//   | model | size | params | backend | threads | test | t/s | GB/s | mem BW % | load ms |
+//   | model | size | params | backend | threads | kv | test | t/s | GB/s | mem BW % | load ms |
 //     peak RSS |
+// kv is the KV cache's element type (f32 or f16).
 // GB/s (weight bytes read per decode step x tg tokens/s) and its share of the measured read
 // bandwidth are filled on tg rows only; prefill is compute bound.
 //
@@ -13,7 +14,9 @@
 //   then per model one object per test, with llama-bench's field names where they exist (so a
 //   script reads both tools' output with one parser):
 //   {"test": "pp512" | "tg128", "model_filename", "model_type", "model_size" (bytes of the weight
-//    files), "model_n_params", "weight_types", "backends", "n_threads", "n_prompt", "n_gen",
+//    files), "model_n_params", "weight_types", "backends", "n_threads", "type_k" and "type_v"
+//    (the KV cache's element type, "f32" or "f16"), "kv_cache_bytes" (the cache for max(p,
+//    n + 1) positions), "n_prompt", "n_gen",
 //    "n_chunk", "repetitions", "avg_ts", "stddev_ts", "samples_ts", "load_ms", "warmup_ms",
 //    "peak_rss_bytes", "weight_bytes_per_token",
 //    tg only: "gbps", and when the bandwidth is known "mem_read_gbps", "mem_bw_share" (0..1)}

@@ -62,6 +62,7 @@ Expected<std::unique_ptr<Scheduler>> Scheduler::create(const Model& model,
   forward_options.max_chunk_tokens = options.batch_tokens;
   forward_options.max_positions = options.context_tokens;
   forward_options.max_sequences = options.slots;
+  forward_options.kv_dtype = options.kv_dtype;
   QINFER_ASSIGN_OR_RETURN(std::unique_ptr<Qwen3Forward> forward,
                           Qwen3Forward::create(model.config, model.weights, pool, forward_options));
   std::unique_ptr<Scheduler> scheduler(
@@ -82,6 +83,11 @@ Scheduler::Scheduler(const Model& model, const tokenizer::Tokenizer& tokenizer,
 }
 
 Scheduler::~Scheduler() { stop(); }
+
+int64_t Scheduler::kv_cache_bytes() const {
+  return options_.slots * options_.context_tokens *
+         KvCache::bytes_per_position(model_.config, kv_dtype());
+}
 
 const std::shared_ptr<const constrain::TokenIndex>& Scheduler::grammar_tokens() {
   // Built on the first constrained request (about 0.1 s and a few tens of MB for Qwen3's

@@ -83,6 +83,8 @@ struct SchedulerOptions {
   int64_t batch_tokens = 512;     // tokens per forward pass: one per decoding sequence, the
                                   // rest prompt chunks
   int64_t max_queued = 64;        // requests waiting for a slot; more are refused (kQueueFull)
+  // KV cache element type, F32 or F16; nullopt: default_kv_dtype (model/kv_cache.h).
+  std::optional<DType> kv_dtype = std::nullopt;
   SchedulerObserver* observer = nullptr;  // may be null; must outlive the scheduler
 };
 
@@ -152,6 +154,10 @@ class Scheduler {
 
   SchedulerStats stats() const;
   const SchedulerOptions& options() const { return options_; }
+  // The slots' KV element type (kv_dtype resolved) and the bytes their caches reserve in all:
+  // slots * context_tokens * KvCache::bytes_per_position (committed as positions are written).
+  DType kv_dtype() const { return forward_->kv_dtype(); }
+  int64_t kv_cache_bytes() const;
 
  private:
   struct Slot;

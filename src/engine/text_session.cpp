@@ -46,6 +46,7 @@ Expected<std::unique_ptr<TextSession>> TextSession::create(const Model& model,
   ForwardOptions forward_options;
   forward_options.max_chunk_tokens = std::min(options.prefill_chunk_tokens, options.context_tokens);
   forward_options.max_positions = options.context_tokens;
+  forward_options.kv_dtype = options.kv_dtype;
   QINFER_ASSIGN_OR_RETURN(std::unique_ptr<Qwen3Forward> forward,
                           Qwen3Forward::create(model.config, model.weights, pool, forward_options));
   return std::unique_ptr<TextSession>(

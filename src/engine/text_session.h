@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -39,6 +40,8 @@ namespace qinfer::engine {
 struct SessionOptions {
   int64_t context_tokens = 4096;        // positions the KV cache holds (prompt + generated)
   int64_t prefill_chunk_tokens = 512;   // prompt tokens per forward call
+  // KV cache element type, F32 or F16; nullopt: default_kv_dtype (model/kv_cache.h).
+  std::optional<DType> kv_dtype = std::nullopt;
 };
 
 struct GenerationResult {
@@ -75,6 +78,7 @@ class TextSession {
   void reset();
 
   int64_t context_tokens() const { return options_.context_tokens; }
+  DType kv_dtype() const { return cache_.dtype(); }
   std::span<const int32_t> cached_ids() const { return cached_ids_; }
 
  private:

@@ -94,13 +94,17 @@ ServingMetrics::ServingMetrics(const BuildInfo& build)
       kv_usage_(registry_.gauge(
           "qinfer_kv_cache_usage_ratio",
           "KV cache positions held by running sequences over all positions (1 = full).")),
+      kv_bytes_(registry_.gauge(
+          "qinfer_kv_cache_bytes",
+          "Bytes of every slot's KV cache at full context (pages are committed as positions "
+          "fill).")),
       slots_(registry_.gauge("qinfer_slots_total",
                              "Sequences that can run together (--parallel).")),
       load_seconds_(registry_.gauge("qinfer_model_load_seconds",
                                     "Seconds the model took to load (0 while loading).")),
       model_info_(registry_.gauge_family(
           "qinfer_model_info", "The served model (value 1).",
-          {"model_name", "path", "context_tokens", "slots"})) {
+          {"model_name", "path", "context_tokens", "slots", "kv_type"})) {
   registry_.gauge_family("qinfer_build_info", "The qinfer build (value 1).",
                          {"version", "kernels"})
       .with({build.version, build.kernels})
@@ -137,8 +141,9 @@ void ServingMetrics::set_model(const ModelInfo& model, const engine::Scheduler* 
                                double load_seconds) {
   model_info_
       .with({model.model_name, model.path, std::to_string(model.context_tokens),
-             std::to_string(model.slots)})
+             std::to_string(model.slots), model.kv_type})
       .set(1);
+  kv_bytes_.set(static_cast<double>(model.kv_cache_bytes));
   load_seconds_.set(load_seconds);
   scheduler_.store(scheduler);
 }

@@ -14,9 +14,10 @@
 //   HTTP (request observer): qinfer_http_requests_total{method,route,code},
 //     qinfer_http_request_duration_seconds{route}; route is the registered pattern or
 //     "unmatched", method one of the served ones or "other": bounded cardinality
-//   scraped: qinfer_num_requests_{running,waiting}, qinfer_kv_cache_usage_ratio,
-//     qinfer_slots_total, qinfer_model_load_seconds, qinfer_build_info, qinfer_model_info,
-//     process_*
+//   scraped: qinfer_num_requests_{running,waiting}, qinfer_kv_cache_usage_ratio (positions,
+//     whatever the element type), qinfer_kv_cache_bytes (every slot's cache at full context),
+//     qinfer_slots_total, qinfer_model_load_seconds, qinfer_build_info,
+//     qinfer_model_info{model_name,path,context_tokens,slots,kv_type}, process_*
 //
 // No metric has a per-request label. Times are seconds, measured from submission to the
 // scheduler (TTFT and e2e do not include parsing and templating, which qinfer_http_request_
@@ -44,6 +45,8 @@ struct ModelInfo {
   std::string path;
   int64_t context_tokens = 0;  // per slot
   int64_t slots = 0;
+  std::string kv_type;         // the KV cache's element type, "f32" or "f16"
+  int64_t kv_cache_bytes = 0;  // every slot's cache at full context
 };
 
 class ServingMetrics : public engine::SchedulerObserver {
@@ -97,6 +100,7 @@ class ServingMetrics : public engine::SchedulerObserver {
   metrics::Gauge& running_;
   metrics::Gauge& waiting_;
   metrics::Gauge& kv_usage_;
+  metrics::Gauge& kv_bytes_;
   metrics::Gauge& slots_;
   metrics::Gauge& load_seconds_;
   metrics::GaugeFamily& model_info_;

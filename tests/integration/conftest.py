@@ -27,9 +27,10 @@ def free_port():
 
 class Server:
     """`qinfer serve` on a free loopback port; tls=(cert, key) serves HTTPS with that pair, and
-    `verify` is then what clients must trust (an ssl context for the self-signed certificate)."""
+    `verify` is then what clients must trust (an ssl context for the self-signed certificate);
+    `env` adds QINFER_* variables to the server's environment."""
 
-    def __init__(self, model_dir, *extra_args, api_key=API_KEY, tls=None):
+    def __init__(self, model_dir, *extra_args, api_key=API_KEY, tls=None, env=None):
         self.port = free_port()
         self.base_url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.verify = ssl.create_default_context(cafile=str(tls[0])) if tls else True
@@ -40,7 +41,8 @@ class Server:
         if tls:
             args += ["--ssl-cert", str(tls[0]), "--ssl-key", str(tls[1])]
         self.log = open(Path(model_dir).parent / f"serve-{self.port}.log", "w+")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env={**os.environ, **(env or {})})
         deadline = time.time() + 120
         while time.time() < deadline:
             if self.proc.poll() is not None:

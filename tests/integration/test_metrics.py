@@ -199,6 +199,25 @@ def test_metrics_key(metrics_server):
     assert httpx.get(metrics_server.base_url + "/metrics", headers=METRICS_AUTH).status_code == 200
 
 
+def test_kv_type_from_the_environment_halves_the_cache(tiny_model, metrics_server):
+    """--kv-type as QINFER_KV_TYPE (as deployments set flags): the F32 tiny model's auto cache
+    is f32; f16 reports half the bytes for the same slots and context, and serves."""
+    f16_server = Server(tiny_model, "--parallel", "2", "--ctx-size", "512",
+                        "--metrics-api-key", METRICS_KEY, env={"QINFER_KV_TYPE": "f16"})
+    try:
+        f16, _ = scrape(f16_server)
+        chat = httpx.post(f16_server.base_url + "/v1/chat/completions", headers=AUTH, timeout=60,
+                          json={"model": MODEL_NAME, "max_tokens": 4,
+                                "messages": [{"role": "user", "content": "Hi"}]})
+        assert chat.status_code == 200, chat.text
+    finally:
+        assert f16_server.stop() == 0, f16_server.output()
+    f32, _ = scrape(metrics_server)
+    assert value(f32, "qinfer_model_info", kv_type="f32") == 1
+    assert value(f16, "qinfer_model_info", kv_type="f16") == 1
+    assert 2 * value(f16, "qinfer_kv_cache_bytes") == value(f32, "qinfer_kv_cache_bytes") > 0
+
+
 def test_no_metrics_flag(tiny_model):
     srv = Server(tiny_model, "--no-metrics")
     try:

@@ -122,6 +122,8 @@ def test_json_logs_and_access_log_without_content(tiny_model):
         assert line["level"] in ("debug", "info", "warn", "error")
     messages = [line["msg"] for line in lines]
     assert "listening" in messages and "ready" in messages and "stopped" in messages
+    ready = next(line for line in lines if line["msg"] == "ready")
+    assert ready["kv_type"] == "f32" and ready["kv_cache_bytes"] > 0  # auto: F32 weights
     access = [line for line in lines if line["msg"] == "request"]
     chat = [a for a in access if a["path"] == "/v1/chat/completions"]
     assert len(chat) == 1 and chat[0]["status"] == 200 and chat[0]["method"] == "POST"

@@ -10,6 +10,7 @@
 
 #include "engine/bench_report.h"
 #include "model/hf_model_writer.h"
+#include "model/kv_cache.h"
 #include "model/model.h"
 #include "model/random_init.h"
 
@@ -73,6 +74,32 @@ TEST_F(BenchTest, MeasuresPrefillAndDecodeOfATinyModel) {
   EXPECT_GT(result->load_seconds, 0.0);
   EXPECT_GT(result->peak_rss_bytes, 0u);
   EXPECT_GT(result->decode_gbps(), 0.0);
+  // auto on F32 weights: an F32 cache for max(p, n + 1) = 7 positions.
+  EXPECT_EQ(result->kv_dtype, DType::F32);
+  EXPECT_EQ(result->kv_cache_bytes,
+            static_cast<uint64_t>(7 * KvCache::bytes_per_position(config_, DType::F32)));
+}
+
+// --kv-type f16: the cache holds half the bytes, and the report says which type ran.
+TEST_F(BenchTest, ReportsTheKvCacheType) {
+  ThreadPool pool(1);
+  BenchOptions options = small_options();
+  options.repetitions = 1;
+  options.kv_dtype = DType::F16;
+  auto result = bench_model(model_dir(), pool, options);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->kv_dtype, DType::F16);
+  EXPECT_EQ(result->kv_cache_bytes,
+            static_cast<uint64_t>(7 * KvCache::bytes_per_position(config_, DType::F16)));
+  EXPECT_NE(bench_table_rows(*result, std::nullopt).find("| f16 | pp7 |"), std::string::npos)
+      << bench_table_rows(*result, std::nullopt);
+  std::istringstream lines(bench_json_lines(*result, std::nullopt));
+  for (std::string line; std::getline(lines, line);) {
+    const auto json = nlohmann::json::parse(line);
+    EXPECT_EQ(json["type_k"], "f16");
+    EXPECT_EQ(json["type_v"], "f16");
+    EXPECT_EQ(json["kv_cache_bytes"], result->kv_cache_bytes);
+  }
 }
 
 // --dtype: the matrices are converted at load, and the byte accounting follows the new type.

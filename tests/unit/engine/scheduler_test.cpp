@@ -73,20 +73,26 @@ GenerationRequest sampled(std::vector<int32_t> prompt, int64_t max_new_tokens, u
 }
 
 std::unique_ptr<Scheduler> make_scheduler(int64_t slots, int64_t batch_tokens,
-                                          int64_t max_queued = 16, int64_t context = 256) {
+                                          int64_t max_queued = 16, int64_t context = 256,
+                                          std::optional<DType> kv_dtype = std::nullopt) {
   testing::TinyModel& tiny = tiny_model();
   auto scheduler = Scheduler::create(*tiny.model, tiny.assets->tokenizer, *tiny.pool,
-                                     {slots, context, batch_tokens, max_queued});
+                                     {.slots = slots, .context_tokens = context,
+                                      .batch_tokens = batch_tokens, .max_queued = max_queued,
+                                      .kv_dtype = kv_dtype});
   EXPECT_TRUE(scheduler.ok()) << scheduler.error().message;
   return scheduler.ok() ? std::move(scheduler).value() : nullptr;
 }
 
 // The same request through a fresh single-conversation session, on its own threads (a pool
 // runs one caller's work at a time, and the scheduler may still be using the shared one).
-GenerationResult alone(const GenerationRequest& request) {
+GenerationResult alone(const GenerationRequest& request,
+                       std::optional<DType> kv_dtype = std::nullopt) {
   testing::TinyModel& tiny = tiny_model();
   ThreadPool pool(2);
-  auto session = TextSession::create(*tiny.model, tiny.assets->tokenizer, pool, {256, 512});
+  auto session = TextSession::create(*tiny.model, tiny.assets->tokenizer, pool,
+                                     {.context_tokens = 256, .prefill_chunk_tokens = 512,
+                                      .kv_dtype = kv_dtype});
   EXPECT_TRUE(session.ok());
   auto result = (*session)->generate(request, nullptr);
   EXPECT_TRUE(result.ok()) << result.error().message;
@@ -106,19 +112,19 @@ std::vector<GenerationRequest> six_requests() {
   return requests;
 }
 
-TEST(Scheduler, RequestsRunTogetherGiveTheTokensEachGivesAlone) {
+void expect_requests_run_together_give_the_tokens_each_gives_alone(DType kv_dtype) {
   ASSERT_TRUE(tiny_model().model);
   const std::vector<GenerationRequest> requests = six_requests();
   // 4 slots for 6 requests (two wait in the queue); an 8-token budget forces prompts to be
   // chunked across steps and interleaved with other sequences' decoding.
-  auto scheduler = make_scheduler(4, 8);
+  auto scheduler = make_scheduler(4, 8, 16, 256, kv_dtype);
   ASSERT_TRUE(scheduler);
   std::vector<std::future<Outcome>> futures;
   for (const GenerationRequest& request : requests) futures.push_back(submit(*scheduler, request));
   for (size_t i = 0; i < requests.size(); ++i) {
     const Outcome outcome = futures[i].get();
     ASSERT_TRUE(outcome.error.empty()) << outcome.error;
-    const GenerationResult expected = alone(requests[i]);
+    const GenerationResult expected = alone(requests[i], kv_dtype);
     EXPECT_EQ(outcome.result.generated_ids, expected.generated_ids) << "request " << i;
     EXPECT_EQ(outcome.tokens, expected.generated_ids) << "request " << i;
     EXPECT_EQ(outcome.result.text, expected.text);
@@ -132,7 +138,27 @@ TEST(Scheduler, RequestsRunTogetherGiveTheTokensEachGivesAlone) {
   EXPECT_EQ(stats.queued, 0);
 }
 
-TEST(Scheduler, SharedPrefixIsReusedFromItsSlotOrCopiedFromAnother) {
+// With either KV cache type (auto is F32 for the tiny model's F32 weights).
+TEST(Scheduler, RequestsRunTogetherGiveTheTokensEachGivesAlone) {
+  for (DType kv_dtype : {DType::F32, DType::F16}) {
+    SCOPED_TRACE(dtype_name(kv_dtype));
+    expect_requests_run_together_give_the_tokens_each_gives_alone(kv_dtype);
+  }
+}
+
+TEST(Scheduler, KvTypeAndCacheBytes) {
+  const Qwen3Config& config = tiny_model().model->config;
+  auto automatic = make_scheduler(3, 8, 16, 128);
+  ASSERT_TRUE(automatic);
+  EXPECT_EQ(automatic->kv_dtype(), DType::F32);
+  EXPECT_EQ(automatic->kv_cache_bytes(), 3 * 128 * KvCache::bytes_per_position(config, DType::F32));
+  auto f16 = make_scheduler(3, 8, 16, 128, DType::F16);
+  ASSERT_TRUE(f16);
+  EXPECT_EQ(f16->kv_dtype(), DType::F16);
+  EXPECT_EQ(2 * f16->kv_cache_bytes(), automatic->kv_cache_bytes());
+}
+
+void expect_shared_prefix_reused_or_copied(DType kv_dtype) {
   ASSERT_TRUE(tiny_model().model);
   testing::TinyModel& tiny = tiny_model();
   const std::vector<int32_t> system =
@@ -143,7 +169,7 @@ TEST(Scheduler, SharedPrefixIsReusedFromItsSlotOrCopiedFromAnother) {
     prompt.insert(prompt.end(), q.begin(), q.end());
     return prompt;
   };
-  auto scheduler = make_scheduler(2, 64);
+  auto scheduler = make_scheduler(2, 64, 16, 256, kv_dtype);
   ASSERT_TRUE(scheduler);
   const GenerationRequest first = sampled(with_question(" What is my balance?"), 5, 1);
   const Outcome a = submit(*scheduler, first).get();
@@ -156,13 +182,21 @@ TEST(Scheduler, SharedPrefixIsReusedFromItsSlotOrCopiedFromAnother) {
   const Outcome rb = b.get(), rc = c.get();
   EXPECT_GE(rb.result.reused_prompt_tokens, static_cast<int64_t>(system.size()) - 1);
   EXPECT_GE(rc.result.reused_prompt_tokens, static_cast<int64_t>(system.size()) - 1);
-  EXPECT_EQ(rb.result.generated_ids, alone(second).generated_ids);
-  EXPECT_EQ(rc.result.generated_ids, alone(third).generated_ids);
+  EXPECT_EQ(rb.result.generated_ids, alone(second, kv_dtype).generated_ids);
+  EXPECT_EQ(rc.result.generated_ids, alone(third, kv_dtype).generated_ids);
   // A prompt a slot still holds: everything but its last token comes from the cache.
   const Outcome again = submit(*scheduler, second).get();
   EXPECT_EQ(again.result.reused_prompt_tokens, static_cast<int64_t>(second.prompt.size()) - 1);
   EXPECT_EQ(again.result.generated_ids, rb.result.generated_ids);
   EXPECT_GT(scheduler->stats().reused_prompt_tokens, 0);
+}
+
+// A copied prefix is the source slot's keys and values as stored, in either type.
+TEST(Scheduler, SharedPrefixIsReusedFromItsSlotOrCopiedFromAnother) {
+  for (DType kv_dtype : {DType::F32, DType::F16}) {
+    SCOPED_TRACE(dtype_name(kv_dtype));
+    expect_shared_prefix_reused_or_copied(kv_dtype);
+  }
 }
 
 TEST(Scheduler, CancelledRequestFreesItsSlotAndOthersContinue) {
