@@ -9,6 +9,11 @@ bf16-compute variant is reported for information. Run with -s to see the measure
 Bars (issue 2): F32 max |Δlogit| <= 1e-4 on every position; BF16 same top-1 on >= 99% of
 positions and max |Δ| <= 2e-2 * max|logit|; cached decoding = full recompute (<= 1e-4);
 GGUF and HF files of the same weights give identical logits.
+
+KV cache type (--kv-type): auto keeps an F32 cache for F32 models, so the F32 bars hold as
+before, and gives BF16 models an F16 cache, so the BF16 bars above are measured with it. An F32
+model run with an F16 cache is held to the BF16 bars (one more rounding of keys and values,
+to 11 significant bits).
 """
 
 import json
@@ -39,7 +44,8 @@ def report(message):
     print(f"\n[forward] {message}", end="")
 
 
-def qinfer_logits(model, ids, tmp_dir, all_positions=True, chunk=None, threads=None, extra=()):
+def qinfer_logits(model, ids, tmp_dir, all_positions=True, chunk=None, threads=None, extra=(),
+                  kv_type=None):
     out = Path(tmp_dir) / "qinfer_logits.bin"
     args = ["logits", "-m", model, "--ids", ",".join(map(str, ids)), "--out", out, *extra]
     if all_positions:
@@ -48,6 +54,8 @@ def qinfer_logits(model, ids, tmp_dir, all_positions=True, chunk=None, threads=N
         args += ["--chunk", chunk]
     if threads is not None:
         args += ["-t", threads]
+    if kv_type is not None:
+        args += ["--kv-type", kv_type]
     proc = run_qinfer(*args)
     rows = len(ids) if all_positions else 1
     assert f"[{rows}, {VOCAB}]" in proc.stdout
@@ -147,13 +155,19 @@ def test_tiny_f32_matches_transformers(models, oracle, tmp_path, model_name, pro
 TINY_BF16 = ["tf:tiny-tied-bf16", "mk:tiny-tied-bf16-hf", "mk:tiny-untied-bf16-hf"]
 
 
-def check_bf16(model_name, model, ids, oracle, tmp_path, label, with_bf16_compute=True):
-    ours = qinfer_logits(model, ids, tmp_path)
-    delta, scale, top1 = compare(ours, oracle.logits(model, ids))
-    report(f"{model_name} {label} vs HF bf16 weights computed in f32: max|Δ| {delta:.2e} "
-           f"= {delta / scale:.1e} x max|logit| {scale:.2f}, top-1 {top1:.1%}")
+def check_bf16_bars(ours, theirs, what):
+    """BF16's bars: the same top-1 on >= 99% of positions, max |Δ| <= 2e-2 * max|logit|."""
+    delta, scale, top1 = compare(ours, theirs)
+    report(f"{what}: max|Δ| {delta:.2e} = {delta / scale:.1e} x max|logit| {scale:.2f}, "
+           f"top-1 {top1:.1%}")
     assert top1 >= 0.99
     assert delta <= 2e-2 * scale
+
+
+def check_bf16(model_name, model, ids, oracle, tmp_path, label, with_bf16_compute=True):
+    ours = qinfer_logits(model, ids, tmp_path)  # auto: an F16 KV cache for BF16 weights
+    check_bf16_bars(ours, oracle.logits(model, ids),
+                    f"{model_name} {label} (f16 KV) vs HF bf16 weights computed in f32")
     if with_bf16_compute:
         d16, s16, t16 = compare(ours, oracle.logits(model, ids, compute_dtype="bfloat16"))
         report(f"{model_name} {label} vs HF computing in bf16 (info): max|Δ| {d16:.2e} "
@@ -210,12 +224,75 @@ def test_gguf_and_hf_give_identical_logits(models, tmp_path, dtype):
     assert np.array_equal(hf, gguf)
 
 
+# ---- KV cache type ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("model_name", TINY_F32)
+def test_f32_model_with_f16_kv_cache_meets_the_bf16_bars(models, oracle, tmp_path, model_name):
+    model = models(model_name)
+    ids = PROMPTS["300tok"]
+    theirs = oracle.logits(model, ids)
+    f16 = qinfer_logits(model, ids, tmp_path, kv_type="f16")
+    check_bf16_bars(f16, theirs, f"{model_name} 300tok --kv-type f16 vs HF f32")
+    # It really is another cache: auto (F32 here) gives other logits, within the F32 bar.
+    auto = qinfer_logits(model, ids, tmp_path)
+    assert not np.array_equal(f16, auto)
+    assert float(np.abs(auto - theirs).max()) <= F32_BAR
+
+
+@pytest.mark.parametrize("dtype", ["f32", "bf16"])
+def test_gguf_with_either_kv_type(models, oracle, tmp_path, dtype):
+    """Both types on a GGUF file: auto is f32 for F32 weights and f16 for BF16 (bit for bit),
+    each type's logits match transformers on the same weights (HF twin of the file), and a
+    cached, chunked run equals one pass."""
+    ids = PROMPTS["40tok"]
+    gguf = models(f"mk:tiny-tied-{dtype}-gguf")
+    theirs = oracle.logits(models(f"mk:tiny-tied-{dtype}-hf"), ids)
+    by_type = {kv: qinfer_logits(gguf, ids, tmp_path, kv_type=kv) for kv in ("f32", "f16")}
+    auto = qinfer_logits(gguf, ids, tmp_path)
+    assert np.array_equal(auto, by_type["f32" if dtype == "f32" else "f16"])
+    for kv, ours in by_type.items():
+        if dtype == "f32" and kv == "f32":
+            delta = float(np.abs(ours - theirs).max())
+            report(f"tiny {dtype} GGUF --kv-type {kv}: max|Δ| vs HF f32 {delta:.2e}")
+            assert delta <= F32_BAR
+        else:
+            check_bf16_bars(ours, theirs, f"tiny {dtype} GGUF --kv-type {kv} vs HF in f32")
+        chunked = qinfer_logits(gguf, ids, tmp_path, chunk=7, kv_type=kv)
+        assert np.array_equal(chunked, ours), f"--kv-type {kv}: chunked != one pass"
+
+
+@pytest.mark.parametrize("command", ["logits", "run", "bench"])
+def test_bad_kv_type_is_a_clear_error(models, tmp_path, command):
+    model = models("mk:tiny-tied-f32-hf")
+    args = {"logits": ["--ids", "1,2", "--out", tmp_path / "x.bin"], "run": ["--ids", "1,2"],
+            "bench": ["-p", 4, "-n", 2, "-r", 1, "--no-memory"]}[command]
+    proc = run_qinfer(command, "-m", model, *args, "--kv-type", "q8_0", check=False)
+    assert proc.returncode != 0
+    assert "expected auto, f32 or f16" in proc.stderr + proc.stdout, proc.stderr
+
+
+def test_run_and_bench_report_the_kv_type(models):
+    model = models("mk:tiny-tied-bf16-hf")
+    proc = run_qinfer("run", "-m", model, "--ids", "1,2,3", "-n", 2, "--verbose")
+    assert "kv cache: f16" in proc.stderr, proc.stderr  # auto for BF16 weights
+    proc = run_qinfer("run", "-m", model, "--ids", "1,2,3", "-n", 2, "--verbose",
+                      "--kv-type", "f32")
+    assert "kv cache: f32" in proc.stderr, proc.stderr
+    proc = run_qinfer("bench", "-m", model, "-p", 4, "-n", 2, "-r", 1, "--no-memory", "--json",
+                      "--kv-type", "f32")
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    assert [(line["type_k"], line["type_v"]) for line in lines] == [("f32", "f32")] * 2
+
+
 # ---- 0.6B shape (slow: one prompt each) ---------------------------------------------------
 
 def test_06b_f32_matches_transformers(models, oracle, tmp_path):
     model = models("mk:0.6B-tied-f32-hf")
     ids = PROMPTS["300tok"]
     ours = check_f32("mk:0.6B-tied-f32-hf", model, ids, oracle, tmp_path, "300tok")
+    # The same F32 weights with an F16 KV cache, against the same oracle.
+    check_bf16_bars(qinfer_logits(model, ids, tmp_path, kv_type="f16"), oracle.logits(model, ids),
+                    "mk:0.6B-tied-f32-hf 300tok --kv-type f16 vs HF f32")
     oracle.drop(model)
     # Cached decoding on the big shape: 24 tokens one at a time vs one pass.
     stepwise = qinfer_logits(model, ids[:24], tmp_path, chunk=1)
