@@ -1,4 +1,4 @@
-// Single-thread time of one quantized matmul per activation-row count M = 1..8, per weight type:
+// Single-thread time of one quantized matmul per activation-row count M = 1..10, per weight type:
 // how much a decode step of M batched sequences costs against one sequence (the serving goal is
 // that M rows cost little more than one, since the weights are read once). Two shapes: an FFN
 // matrix that stays in cache (3072 x 1024) and a vocabulary-sized one streamed from memory
@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   if (table == nullptr) return std::fprintf(stderr, "unknown kernel table\n"), 1;
   std::printf("kernels: %s\n", table->name);
   const int64_t K = 1024;
+  constexpr int kMaxRows = 10;
   std::mt19937 rng(1);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::vector<float> row(static_cast<size_t>(K));
@@ -40,12 +41,12 @@ int main(int argc, char** argv) {
         quantize_row(dtype, row.data(), K, w.data() + n * row_bytes);
       }
       const int64_t act_bytes = act_row_bytes(dtype, K);
-      std::vector<uint8_t> xq(static_cast<size_t>(8 * act_bytes));
-      for (int m = 0; m < 8; ++m) {
+      std::vector<uint8_t> xq(static_cast<size_t>(kMaxRows * act_bytes));
+      for (int m = 0; m < kMaxRows; ++m) {
         for (float& v : row) v = normal(rng);
         table->quantize_act(row.data(), K, dtype, xq.data() + m * act_bytes);
       }
-      std::vector<float> y(static_cast<size_t>(8 * N));
+      std::vector<float> y(static_cast<size_t>(kMaxRows * N));
       std::vector<float> scratch(static_cast<size_t>(matmul_scratch_floats(K)));
       // The packed layout too (KernelTable::pack_rows), when this backend packs the type.
       const int64_t packed_size =
@@ -60,13 +61,14 @@ int main(int argc, char** argv) {
         double base = 0;
         std::printf("%-5s%s N=%-7lld", dtype_name(dtype).data(), use_packed ? "/p" : "  ",
                     static_cast<long long>(N));
-        for (int64_t M = 1; M <= 8; ++M) {
+        for (int64_t M = 1; M <= kMaxRows; ++M) {
           double best = 1e30;
           for (int trial = 0; trial < 3; ++trial) {
             const auto t0 = std::chrono::steady_clock::now();
             for (int r = 0; r < reps; ++r) {
               if (use_packed) {
-                table->matmul_packed(xq.data(), M, K, packed, dtype, 0, N, y.data(), N);
+                table->matmul_packed(xq.data(), M, K, packed, dtype, 0, N, y.data(), N,
+                                     scratch.data());
               } else {
                 table->matmul_quant(xq.data(), M, K, w.data(), dtype, 0, N, y.data(), N,
                                     scratch.data());

@@ -111,7 +111,7 @@ void matmul(ThreadPool& pool, KernelScratch& scratch, const float* x, int64_t M,
                           hi % kPackedGroupRows == 0;
       if (lo < hi && packed) {
         table.matmul_packed(scratch.quantized_act(dtype), M, K, out.weight->packed, dtype, lo,
-                            hi, out.y, N);
+                            hi, out.y, N, scratch.matmul_tile(thread));
       } else if (lo < hi && is_quantized(dtype)) {
         table.matmul_quant(scratch.quantized_act(dtype), M, K, out.weight->data, dtype, lo, hi,
                            out.y, N, scratch.matmul_tile(thread));

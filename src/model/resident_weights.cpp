@@ -32,9 +32,10 @@ bool in_mapped_file(const Model& model, const TensorView& view) {
   return false;
 }
 
-bool packing_requested() {
+// QINFER_PACK_WEIGHTS=0: copy the blocks as they are (for A/B measurements).
+bool packing_disabled() {
   const char* env = std::getenv("QINFER_PACK_WEIGHTS");
-  return env != nullptr && env == std::string_view("1");
+  return env != nullptr && env == std::string_view("0");
 }
 
 enum class Placement { kStay, kCopy, kPack };
@@ -77,7 +78,8 @@ ResidentWeights place_weights(Model& model, WeightMemory memory, int threads) {
   const bool copy = memory == WeightMemory::kHugePages ||
                     (memory == WeightMemory::kAuto && transparent_huge_pages_available());
   const KernelTable& table = kernels();
-  const bool pack = packing_requested() && table.packed_bytes != nullptr;
+  const bool pack =
+      memory != WeightMemory::kMapped && table.packed_bytes != nullptr && !packing_disabled();
   if (!copy && !pack) return {};
 
   ModelWeights& w = model.weights;

@@ -7,10 +7,9 @@
 // `--mmap` keeps them in the mapping instead: no copy at load and page-cache pages shared
 // between processes serving the same file, at the cost of that decode speed.
 //
-// Experimental (QINFER_PACK_WEIGHTS=1): matrices the kernel backend repacks
-// (KernelTable::pack_rows, x86 avx512 16-row VNNI groups for Q4_K/Q6_K) go into the arena
-// repacked instead of copied; results stay bit-identical. bench/RESULTS.md has why this is not
-// the default yet.
+// Matrices the kernel backend repacks (KernelTable::pack_rows: x86 avx512 puts Q4_K and Q6_K
+// in 16-row VNNI groups of the same size) go into the arena repacked instead of copied, unless
+// the weights stay mapped or QINFER_PACK_WEIGHTS=0; results stay bit-identical.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +20,7 @@ namespace qinfer {
 
 enum class WeightMemory {
   kAuto,      // huge-page copy when the kernel offers transparent huge pages, else mapped
+              // (matrices the backend packs are packed either way)
   kMapped,    // read the matrices where load_model put them (file mapping or heap)
   kHugePages  // copy mapped matrices into a huge-page arena (falls back to 4 KiB pages)
 };

@@ -371,6 +371,30 @@ def test_requantizing_a_quantized_gguf_dequantizes_first(wide):
     assert not check_blocks(q4, source, ggml, use_gguf_py=False)
 
 
+def test_packed_weights_give_the_logits_of_the_blocks(wide):
+    """Where the kernels repack Q4_K and Q6_K at load (x86 avx512), a default load reads the
+    packed copy; --mmap and QINFER_PACK_WEIGHTS=0 read the blocks. The logits are the same bytes
+    token by token (decode kernels) and as one chunk of 12 (prefill tiles built from the groups).
+    On CPUs without packing the three runs take one path."""
+    q4 = quantize(wide["path"], wide["dir"] / "packed-q4km.gguf", "Q4_K_M")
+    ids = ",".join(str(i) for i in range(3, WIDE["vocab"], 83)[:12])
+    assert len(ids.split(",")) == 12
+
+    def logits(name, chunk, *extra, env=None):
+        out = wide["dir"] / f"packed-{name}-{chunk}.bin"
+        proc = subprocess.run([str(QINFER), "logits", "-m", str(q4), "--ids", ids,
+                               "--all-positions", "--chunk", str(chunk), "--out", str(out),
+                               *extra], capture_output=True, text=True, timeout=600,
+                              env={**os.environ, **(env or {})})
+        assert proc.returncode == 0, proc.stderr
+        return out.read_bytes()
+
+    for chunk in (1, 12):
+        packed = logits("default", chunk)
+        assert packed == logits("mmap", chunk, "--mmap"), f"chunk {chunk}"
+        assert packed == logits("blocks", chunk, env={"QINFER_PACK_WEIGHTS": "0"}), f"chunk {chunk}"
+
+
 def test_bad_input_gives_clear_errors(tiny, work):
     def fails(*args):
         proc = run_qinfer("quantize", *args, check=False)

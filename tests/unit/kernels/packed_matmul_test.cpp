@@ -80,7 +80,8 @@ TEST(PackedMatmul, EveryPackingBackendIsBitIdenticalToReference) {
                             static_cast<size_t>(table->packed_bytes(dtype, N, K))),
                 0)
           << "packing in slices and whole differ";
-      for (int64_t M : {1, 2, 3, 4, 5, 7, 8, 9, 13}) {
+      std::vector<float> scratch(static_cast<size_t>(matmul_scratch_floats(K)));
+      for (int64_t M : {1, 2, 3, 4, 5, 7, 8, 9, 13, 24}) {
         const std::string what = std::string(table->name) + " " + std::string(dtype_name(dtype)) +
                                  " M=" + std::to_string(M);
         const std::vector<std::byte> xq = quantized_activations(M, K, dtype, rng);
@@ -88,11 +89,13 @@ TEST(PackedMatmul, EveryPackingBackendIsBitIdenticalToReference) {
         const std::vector<float> expect =
             run_matmul_quant(ref_kernel_table(), xq, M, K, w, dtype, N, 0, N, nan);
         std::vector<float> got = nan;
-        table->matmul_packed(xq.data(), M, K, packed.data, dtype, 0, N, got.data(), N);
+        table->matmul_packed(xq.data(), M, K, packed.data, dtype, 0, N, got.data(), N,
+                             scratch.data());
         expect_bit_identical(expect, got, what);
         // A slice of whole groups writes exactly its columns.
         std::vector<float> sliced = nan;
-        table->matmul_packed(xq.data(), M, K, packed.data, dtype, 16, 32, sliced.data(), N);
+        table->matmul_packed(xq.data(), M, K, packed.data, dtype, 16, 32, sliced.data(), N,
+                             scratch.data());
         for (int64_t m = 0; m < M; ++m) {
           for (int64_t n = 0; n < N; ++n) {
             const float value = sliced[static_cast<size_t>(m * N + n)];
@@ -127,7 +130,7 @@ TEST(PackedMatmul, OpsDriverMixesPackedAndUnpackedWeights) {
                          .nbytes = w.size()};
   TensorView with_packed = plain;
   with_packed.packed = packed.data;
-  for (int64_t M : {1, 3, 6}) {
+  for (int64_t M : {1, 3, 6, 20}) {
     const std::vector<float> x = random_vector(static_cast<size_t>(M * K), rng);
     auto run = [&](int threads, const TensorView& view) {
       ThreadPool pool(threads);
