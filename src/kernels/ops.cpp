@@ -126,12 +126,13 @@ void matmul(ThreadPool& pool, KernelScratch& scratch, const float* x, int64_t M,
 
 void attention_causal_gqa(ThreadPool& pool, KernelScratch& scratch, const float* q, int64_t T,
                           int64_t first_position, const void* k, const void* v, DType kv_dtype,
-                          int64_t Hq, int64_t Hkv, int64_t D, float* out) {
+                          int64_t head_stride, int64_t position_stride, int64_t Hq, int64_t Hkv,
+                          int64_t D, float* out) {
   assert(first_position + T <= scratch.max_keys());
   const KernelTable& table = kernels();
   const int64_t group = Hq / Hkv;          // query heads per kv head
-  const int64_t kv_stride = Hkv * D;       // elements between consecutive positions of one head
-  const int64_t head_bytes = D * dtype_info(kv_dtype).block_bytes;  // one kv head of a position
+  const int64_t kv_stride = position_stride;
+  const int64_t head_bytes = head_stride * dtype_info(kv_dtype).block_bytes;
   const auto* k_bytes = static_cast<const std::byte*>(k);
   const auto* v_bytes = static_cast<const std::byte*>(v);
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));

@@ -62,11 +62,13 @@ void matmul(ThreadPool& pool, KernelScratch& scratch, const float* x, int64_t M,
 // Causal grouped-query attention of T new queries against a KV cache.
 //   q:   [T, Hq, D]     query t sits at position first_position + t and sees keys
 //                       [0, first_position + t]
-//   k,v: [>= first_position + T, Hkv, D] elements of kv_dtype, F32 or F16 (one layer of the
-//        cache)
+//   k,v: one layer of the cache, elements of kv_dtype (F32 or F16): kv head h's row of position
+//        p, D elements, starts at element h * head_stride + p * position_stride (KvCache keeps
+//        each head's positions contiguous: head_stride = max_positions * D, position_stride = D)
 //   out: [T, Hq, D]     query head h reads kv head h / (Hq / Hkv)
 void attention_causal_gqa(ThreadPool& pool, KernelScratch& scratch, const float* q, int64_t T,
                           int64_t first_position, const void* k, const void* v, DType kv_dtype,
-                          int64_t Hq, int64_t Hkv, int64_t D, float* out);
+                          int64_t head_stride, int64_t position_stride, int64_t Hq, int64_t Hkv,
+                          int64_t D, float* out);
 
 }  // namespace qinfer

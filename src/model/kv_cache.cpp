@@ -35,7 +35,8 @@ KvCache::KvCache(const Qwen3Config& config, int64_t max_positions, DType dtype)
       element_bytes_(dtype_info(dtype).block_bytes),
       n_layers_(config.num_hidden_layers),
       max_positions_(max_positions),
-      kv_dim_(config.kv_dim()),
+      n_kv_heads_(config.num_key_value_heads),
+      head_dim_(config.head_dim),
       storage_(static_cast<size_t>(max_positions * bytes_per_position(config, dtype))) {
   assert(is_supported_kv_dtype(dtype));  // Qwen3Forward::create refuses other types
 }
@@ -45,12 +46,15 @@ int64_t KvCache::bytes_per_position(const Qwen3Config& config, DType dtype) {
 }
 
 void KvCache::copy_prefix_from(const KvCache& source, int64_t n) {
-  assert(source.kv_dim_ == kv_dim_ && source.n_layers_ == n_layers_ && source.dtype_ == dtype_);
+  assert(source.n_kv_heads_ == n_kv_heads_ && source.head_dim_ == head_dim_ &&
+         source.n_layers_ == n_layers_ && source.dtype_ == dtype_);
   n = std::min({n, source.length_, max_positions_});
-  const size_t bytes = static_cast<size_t>(n * row_bytes());
+  const size_t bytes = static_cast<size_t>(n * position_stride() * element_bytes_);
   for (int64_t l = 0; l < n_layers_; ++l) {
-    std::memcpy(keys(l), source.keys(l), bytes);
-    std::memcpy(values(l), source.values(l), bytes);
+    for (int64_t h = 0; h < n_kv_heads_; ++h) {
+      std::memcpy(key(l, h, 0), source.key(l, h, 0), bytes);
+      std::memcpy(value(l, h, 0), source.value(l, h, 0), bytes);
+    }
   }
   length_ = n;
 }

@@ -148,18 +148,23 @@ void Qwen3Forward::attention_block(const LayerWeights& layer, int64_t layer_inde
       k.rope_neox(k_.data() + (row + t) * kv_dim, Hkv, D, rope_.cos_row(position),
                   rope_.sin_row(position));
     }
-    // The new positions' cache rows are laid out as these [n, Hkv*D] rows, in the cache's
-    // type. Attention then reads every position from the cache, the new ones included, so a
-    // prompt gives the same bits in one chunk or many.
+    // The new positions' keys and values go into the cache, in its type, one head row at a
+    // time (the cache keeps each head's positions together). Attention then reads every
+    // position from the cache, the new ones included, so a prompt gives the same bits in one
+    // chunk or many.
     KvCache& cache = *chunk.cache;
     const DType kv_dtype = cache.dtype();
-    k.from_f32(k_.data() + row * kv_dim, n * kv_dim, kv_dtype,
-               cache.keys(layer_index) + first * cache.row_bytes());
-    k.from_f32(v_.data() + row * kv_dim, n * kv_dim, kv_dtype,
-               cache.values(layer_index) + first * cache.row_bytes());
+    for (int64_t t = 0; t < n; ++t) {
+      for (int64_t h = 0; h < Hkv; ++h) {
+        const int64_t at = (row + t) * kv_dim + h * D;
+        k.from_f32(k_.data() + at, D, kv_dtype, cache.key(layer_index, h, first + t));
+        k.from_f32(v_.data() + at, D, kv_dtype, cache.value(layer_index, h, first + t));
+      }
+    }
     attention_causal_gqa(pool_, kernel_scratch_, q_.data() + row * Hq * D, n, first,
-                         cache.keys(layer_index), cache.values(layer_index), kv_dtype, Hq, Hkv,
-                         D, attn_.data() + row * Hq * D);
+                         cache.keys(layer_index), cache.values(layer_index), kv_dtype,
+                         cache.head_stride(), cache.position_stride(), Hq, Hkv, D,
+                         attn_.data() + row * Hq * D);
     row += n;
   }
 

@@ -109,8 +109,8 @@ TEST(Attention, CausalGqaMatchesDoubleLoop) {
     const int64_t T = total - first;
     const float* q = q_all.data() + first * Hq * D;
     std::vector<float> out(static_cast<size_t>(T * Hq * D), NAN);
-    attention_causal_gqa(pool, scratch, q, T, first, k.data(), v.data(), DType::F32, Hq, Hkv, D,
-                         out.data());
+    attention_causal_gqa(pool, scratch, q, T, first, k.data(), v.data(), DType::F32, D, Hkv * D,
+                         Hq, Hkv, D, out.data());
     for (int64_t t = 0; t < T; ++t) {
       for (int64_t h = 0; h < Hq; ++h) {
         const int64_t kvh = h / (Hq / Hkv), n_keys = first + t + 1;
@@ -134,7 +134,7 @@ TEST(Attention, CausalGqaMatchesDoubleLoop) {
     if (first > 0) {
       std::vector<float> full(static_cast<size_t>(total * Hq * D));
       attention_causal_gqa(pool, scratch, q_all.data(), total, 0, k.data(), v.data(), DType::F32,
-                           Hq, Hkv, D, full.data());
+                           D, Hkv * D, Hq, Hkv, D, full.data());
       for (size_t i = 0; i < out.size(); ++i) ASSERT_EQ(out[i], full[first * Hq * D + i]);
     }
   }
@@ -168,9 +168,9 @@ TEST(Attention, CausalGqaOverF16CacheEqualsF32OverItsWidening) {
         const float* q_rows = q.data() + first * Hq * D;
         std::vector<float> expect(static_cast<size_t>(T * Hq * D), NAN), out = expect;
         attention_causal_gqa(pool, scratch, q_rows, T, first, k32.data(), v32.data(), DType::F32,
-                             Hq, Hkv, D, expect.data());
+                             D, Hkv * D, Hq, Hkv, D, expect.data());
         attention_causal_gqa(pool, scratch, q_rows, T, first, k16.data(), v16.data(), DType::F16,
-                             Hq, Hkv, D, out.data());
+                             D, Hkv * D, Hq, Hkv, D, out.data());
         expect_bit_identical(expect, out, "Hq=" + std::to_string(Hq) + " threads=" +
                                               std::to_string(threads) + " first=" +
                                               std::to_string(first));

@@ -20,40 +20,49 @@ Qwen3Config small_config() {
   return config;
 }
 
-// A distinct byte pattern per (layer, keys or values, position): a copy that reads the wrong
-// layer, half or position shows.
-std::vector<std::byte> row_pattern(int64_t layer, bool values, int64_t position, int64_t bytes) {
+constexpr int64_t kLayers = 3, kHeads = 2, kHeadDim = 6;
+
+int64_t element_bytes(const KvCache& cache) { return cache.dtype() == DType::F32 ? 4 : 2; }
+
+// A distinct byte pattern per (layer, keys or values, head, position): a copy that reads the
+// wrong layer, half, head or position shows.
+std::vector<std::byte> row_pattern(int64_t layer, bool values, int64_t head, int64_t position,
+                                   int64_t bytes) {
   std::vector<std::byte> row(static_cast<size_t>(bytes));
   for (int64_t i = 0; i < bytes; ++i) {
-    row[static_cast<size_t>(i)] =
-        static_cast<std::byte>(layer * 37 + (values ? 101 : 0) + position * 7 + i);
+    row[static_cast<size_t>(i)] = static_cast<std::byte>(layer * 37 + (values ? 101 : 0) +
+                                                         head * 53 + position * 7 + i);
   }
   return row;
 }
 
 void fill(KvCache& cache, int64_t positions) {
-  const int64_t bytes = cache.row_bytes();
-  for (int64_t l = 0; l < 3; ++l) {
-    for (int64_t p = 0; p < positions; ++p) {
-      std::memcpy(cache.keys(l) + p * bytes, row_pattern(l, false, p, bytes).data(),
-                  static_cast<size_t>(bytes));
-      std::memcpy(cache.values(l) + p * bytes, row_pattern(l, true, p, bytes).data(),
-                  static_cast<size_t>(bytes));
+  const int64_t bytes = kHeadDim * element_bytes(cache);
+  for (int64_t l = 0; l < kLayers; ++l) {
+    for (int64_t h = 0; h < kHeads; ++h) {
+      for (int64_t p = 0; p < positions; ++p) {
+        std::memcpy(cache.key(l, h, p), row_pattern(l, false, h, p, bytes).data(),
+                    static_cast<size_t>(bytes));
+        std::memcpy(cache.value(l, h, p), row_pattern(l, true, h, p, bytes).data(),
+                    static_cast<size_t>(bytes));
+      }
     }
   }
   cache.commit(positions);
 }
 
 void expect_holds(const KvCache& cache, int64_t positions, const std::string& what) {
-  const int64_t bytes = cache.row_bytes();
-  for (int64_t l = 0; l < 3; ++l) {
-    for (int64_t p = 0; p < positions; ++p) {
-      EXPECT_EQ(std::memcmp(cache.keys(l) + p * bytes, row_pattern(l, false, p, bytes).data(),
-                            static_cast<size_t>(bytes)), 0)
-          << what << " keys layer " << l << " position " << p;
-      EXPECT_EQ(std::memcmp(cache.values(l) + p * bytes, row_pattern(l, true, p, bytes).data(),
-                            static_cast<size_t>(bytes)), 0)
-          << what << " values layer " << l << " position " << p;
+  const int64_t bytes = kHeadDim * element_bytes(cache);
+  for (int64_t l = 0; l < kLayers; ++l) {
+    for (int64_t h = 0; h < kHeads; ++h) {
+      for (int64_t p = 0; p < positions; ++p) {
+        EXPECT_EQ(std::memcmp(cache.key(l, h, p), row_pattern(l, false, h, p, bytes).data(),
+                              static_cast<size_t>(bytes)), 0)
+            << what << " keys layer " << l << " head " << h << " position " << p;
+        EXPECT_EQ(std::memcmp(cache.value(l, h, p), row_pattern(l, true, h, p, bytes).data(),
+                              static_cast<size_t>(bytes)), 0)
+            << what << " values layer " << l << " head " << h << " position " << p;
+      }
     }
   }
 }
@@ -66,13 +75,16 @@ TEST(KvCache, SizesFollowTheElementType) {
     const KvCache cache(config, 10, dtype);
     const int64_t element = dtype == DType::F32 ? 4 : 2;
     EXPECT_EQ(cache.dtype(), dtype);
-    EXPECT_EQ(cache.row_elements(), 12);
-    EXPECT_EQ(cache.row_bytes(), 12 * element);
     EXPECT_EQ(cache.capacity_bytes(), 10 * KvCache::bytes_per_position(config, dtype));
-    // Keys of every layer, then values: [2, layers, max_positions, kv_dim], no overlap.
-    EXPECT_EQ(cache.keys(1) - cache.keys(0), 10 * 12 * element);
-    EXPECT_EQ(cache.values(0) - cache.keys(0), 3 * 10 * 12 * element);
-    EXPECT_EQ(cache.values(2) + 10 * cache.row_bytes() - cache.keys(0), cache.capacity_bytes());
+    // Keys of every layer, then values: [2, layers, Hkv, max_positions, D], no overlap; each
+    // head's positions contiguous.
+    EXPECT_EQ(cache.position_stride(), 6);
+    EXPECT_EQ(cache.head_stride(), 10 * 6);
+    EXPECT_EQ(cache.key(0, 0, 1) - cache.key(0, 0, 0), 6 * element);
+    EXPECT_EQ(cache.key(0, 1, 0) - cache.key(0, 0, 0), 10 * 6 * element);
+    EXPECT_EQ(cache.key(1, 0, 0) - cache.keys(0), 2 * 10 * 6 * element);
+    EXPECT_EQ(cache.value(0, 0, 0) - cache.keys(0), 3 * 2 * 10 * 6 * element);
+    EXPECT_EQ(cache.value(2, 1, 9) + 6 * element - cache.keys(0), cache.capacity_bytes());
     EXPECT_EQ(cache.length(), 0);
   }
 }
@@ -91,8 +103,8 @@ TEST(KvCache, CopiesAPrefixIntoACacheOfAnotherLengthAndTruncates) {
     EXPECT_EQ(longer.length(), 5);
     expect_holds(longer, 5, name + " longer");
     // Position 5 was not copied: still zero.
-    const std::vector<std::byte> zero(static_cast<size_t>(longer.row_bytes()));
-    EXPECT_EQ(std::memcmp(longer.keys(2) + 5 * longer.row_bytes(), zero.data(), zero.size()), 0);
+    const std::vector<std::byte> zero(static_cast<size_t>(kHeadDim * element_bytes(longer)));
+    EXPECT_EQ(std::memcmp(longer.key(2, 1, 5), zero.data(), zero.size()), 0);
 
     // Asking for more than the source holds copies what it holds; a shorter destination takes
     // what fits.
