@@ -56,10 +56,7 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
 }
 
 void MappedFile::release_pages(const std::byte* begin, size_t bytes) const {
-  if (data_ == nullptr || begin < data_ || bytes > size_ ||
-      static_cast<size_t>(begin - data_) > size_ - bytes) {
-    return;
-  }
+  if (!holds(begin, bytes)) return;
   // Only whole pages inside the range: a partial page may hold bytes the caller still needs.
   const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
   const uintptr_t first = (reinterpret_cast<uintptr_t>(begin) + page - 1) / page * page;

@@ -36,6 +36,12 @@ class MappedFile {
     return offset <= size_ && length <= size_ - offset;
   }
 
+  // True when [begin, begin + bytes) lies inside this mapping.
+  bool holds(const std::byte* begin, size_t bytes) const {
+    return data_ != nullptr && begin >= data_ &&
+           contains(static_cast<uint64_t>(begin - data_), bytes);
+  }
+
  private:
   std::string path_;
   const std::byte* data_ = nullptr;

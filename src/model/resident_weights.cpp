@@ -25,9 +25,7 @@ int64_t aligned(int64_t bytes) { return (bytes + kArenaAlign - 1) / kArenaAlign 
 
 bool in_mapped_file(const Model& model, const TensorView& view) {
   for (const MappedFile& file : model.files) {
-    if (view.data >= file.data() && view.data + view.nbytes <= file.data() + file.size()) {
-      return true;
-    }
+    if (file.holds(view.data, view.nbytes)) return true;
   }
   return false;
 }

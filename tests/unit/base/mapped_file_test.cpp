@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -40,6 +41,13 @@ TEST(MappedFile, ReleasedPagesReadBackUnchanged) {
   for (size_t i = 0; i < bytes.size(); ++i) {
     ASSERT_EQ(static_cast<unsigned char>(data[i]), bytes[i]) << i;
   }
+  // holds: exactly the ranges inside the mapping.
+  EXPECT_TRUE(mapped->holds(data, bytes.size()));
+  EXPECT_TRUE(mapped->holds(data + bytes.size(), 0));
+  EXPECT_TRUE(mapped->holds(data + 5, bytes.size() - 5));
+  EXPECT_FALSE(mapped->holds(data + 5, bytes.size() - 4));
+  EXPECT_FALSE(mapped->holds(data + 1, SIZE_MAX));
+  EXPECT_FALSE(mapped->holds(reinterpret_cast<const std::byte*>(heap.data()), 4));
   std::filesystem::remove(path);
 }
 
