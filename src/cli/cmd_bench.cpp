@@ -118,6 +118,9 @@ void add_bench_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("-n,--n-gen", options->bench.gen_tokens, "Decode steps of the test tg<N>")
       ->capture_default_str();
+  cmd->add_option("-d,--n-depth", options->bench.depth,
+                  "Positions already in the KV cache before each test (long-context cost)")
+      ->capture_default_str();
   cmd->add_option("-r,--repetitions", options->bench.repetitions, "Runs of each test")
       ->capture_default_str();
   cmd->add_option("--chunk", options->bench.chunk_tokens, "Prompt tokens per forward call")

@@ -45,11 +45,11 @@ std::vector<int32_t> random_ids(std::mt19937_64& rng, int64_t count, int64_t voc
   return ids;
 }
 
-// The prompt through the forward pass in chunks, from an empty cache; only the last chunk asks
-// for logits (as `qinfer run` does).
+// The prompt through the forward pass in chunks after the first `depth` cached positions; only
+// the last chunk asks for logits (as `qinfer run` does).
 Status prefill(Qwen3Forward& forward, KvCache& cache, std::span<const int32_t> ids,
-               int64_t chunk) {
-  cache.truncate(0);
+               int64_t chunk, int64_t depth = 0) {
+  cache.truncate(depth);
   for (size_t begin = 0; begin < ids.size(); begin += static_cast<size_t>(chunk)) {
     const size_t count = std::min(ids.size() - begin, static_cast<size_t>(chunk));
     const LogitsFor which =
@@ -59,9 +59,11 @@ Status prefill(Qwen3Forward& forward, KvCache& cache, std::span<const int32_t> i
   return ok_status();
 }
 
-// n one-token forward passes after a 1-token prompt (untimed); returns their seconds.
-Expected<double> decode(Qwen3Forward& forward, KvCache& cache, std::span<const int32_t> ids) {
-  cache.truncate(0);
+// n one-token forward passes after a 1-token prompt (untimed) that follows the first `depth`
+// cached positions; returns their seconds.
+Expected<double> decode(Qwen3Forward& forward, KvCache& cache, std::span<const int32_t> ids,
+                        int64_t depth = 0) {
+  cache.truncate(depth);
   QINFER_RETURN_IF_ERROR(forward.forward(ids.first(1), cache, LogitsFor::kLastPosition));
   const Clock::time_point start = Clock::now();
   for (size_t i = 1; i < ids.size(); ++i) {
@@ -81,6 +83,10 @@ Status check_bench_options(const BenchOptions& options) {
   }
   if (options.repetitions < 1) {
     return make_error("-r (repetitions) must be >= 1, got {}", options.repetitions);
+  }
+  if (options.depth < 0) {
+    return make_error("-d (positions in the cache before each test) must be >= 0, got {}",
+                      options.depth);
   }
   if (options.chunk_tokens < 1) {
     return make_error("--chunk (prompt tokens per forward call) must be >= 1, got {}",
@@ -154,11 +160,12 @@ Expected<ModelBenchResult> bench_model(const std::string& path, ThreadPool& pool
   QINFER_ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
                           load_model_as(path, options.weight_dtype, pool.size(), options.weight_memory));
   const Qwen3Config& config = model->config;
-  // tg needs 1 prompt position + n generated ones.
-  const int64_t positions = std::max(options.prompt_tokens, options.gen_tokens + 1);
+  // tg needs 1 prompt position + n generated ones, both after the depth.
+  const int64_t positions =
+      options.depth + std::max(options.prompt_tokens, options.gen_tokens + 1);
   if (positions > config.max_position_embeddings) {
-    return make_error("{}: -p {} / -n {} need {} positions, the model's context is {}", path,
-                      options.prompt_tokens, options.gen_tokens, positions,
+    return make_error("{}: -d {} / -p {} / -n {} need {} positions, the model's context is {}",
+                      path, options.depth, options.prompt_tokens, options.gen_tokens, positions,
                       config.max_position_embeddings);
   }
   ForwardOptions forward_options;
@@ -187,17 +194,21 @@ Expected<ModelBenchResult> bench_model(const std::string& path, ThreadPool& pool
   QINFER_RETURN_IF_ERROR(decode(*forward, cache, std::span<const int32_t>(warmup_ids).first(
                                                      std::min<size_t>(3, warmup_ids.size()))));
   result.warmup_seconds = seconds_since(warmup_start);
+  if (options.depth > 0) {
+    const std::vector<int32_t> context = random_ids(rng, options.depth, config.vocab_size);
+    QINFER_RETURN_IF_ERROR(prefill(*forward, cache, context, forward_options.max_chunk_tokens));
+  }
 
   for (int rep = 0; rep < options.repetitions; ++rep) {
     const std::vector<int32_t> ids = random_ids(rng, options.prompt_tokens, config.vocab_size);
     const Clock::time_point start = Clock::now();
-    QINFER_RETURN_IF_ERROR(prefill(*forward, cache, ids, options.chunk_tokens));
+    QINFER_RETURN_IF_ERROR(prefill(*forward, cache, ids, options.chunk_tokens, options.depth));
     result.prefill.tokens_per_second.push_back(static_cast<double>(ids.size()) /
                                                seconds_since(start));
   }
   for (int rep = 0; rep < options.repetitions; ++rep) {
     const std::vector<int32_t> ids = random_ids(rng, options.gen_tokens + 1, config.vocab_size);
-    QINFER_ASSIGN_OR_RETURN(const double seconds, decode(*forward, cache, ids));
+    QINFER_ASSIGN_OR_RETURN(const double seconds, decode(*forward, cache, ids, options.depth));
     result.decode.tokens_per_second.push_back(static_cast<double>(options.gen_tokens) / seconds);
   }
   result.peak_rss_bytes = peak_rss_bytes();

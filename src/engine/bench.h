@@ -5,6 +5,9 @@
 //          TextSession does (no lm_head on all but the last chunk); tokens/s = P / time
 //   tg<N>  decode: N one-token forward passes (with lm_head), after a 1-token prompt that is not
 //          timed; tokens/s = N / time
+//   @ d<D> both tests with D positions already in the cache (-d, llama-bench's depth): filled
+//          once, untimed, and kept between repetitions; attention then reads D more keys per
+//          token, which is what long documents cost
 //
 // Prompts and fed-back tokens are random ids from a seeded generator, so neither tokenizer nor
 // sampler time is in the numbers (llama-bench does the same). Each test runs `repetitions` times
@@ -30,6 +33,7 @@ namespace qinfer::engine {
 struct BenchOptions {
   int64_t prompt_tokens = 512;   // -p
   int64_t gen_tokens = 128;      // -n
+  int64_t depth = 0;             // -d: positions in the cache before each test
   int repetitions = 3;           // -r
   int64_t chunk_tokens = 512;    // prompt tokens per forward call
   uint64_t seed = 1;
@@ -42,7 +46,7 @@ struct BenchOptions {
   std::optional<DType> kv_dtype = std::nullopt;
 };
 
-// Errors name the flag: p, n, r and chunk must be >= 1.
+// Errors name the flag: p, n, r and chunk must be >= 1, d >= 0.
 Status check_bench_options(const BenchOptions& options);
 
 struct SpeedSamples {
@@ -59,7 +63,7 @@ struct ModelBenchResult {
   int64_t parameters = 0;                 // tied embeddings counted once
   uint64_t decode_bytes_per_token = 0;    // weight bytes one decode step reads (see below)
   DType kv_dtype = DType::F32;            // the KV cache's element type (options resolved)
-  uint64_t kv_cache_bytes = 0;            // the cache for max(p, n + 1) positions, all layers
+  uint64_t kv_cache_bytes = 0;            // the cache for d + max(p, n + 1) positions, all layers
   std::string backend;                    // kernel table name ("ref", "avx2", ...)
   int threads = 0;
   double load_seconds = 0.0;              // load_model + forward-pass set-up (mmap to ready)

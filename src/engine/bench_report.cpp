@@ -32,8 +32,10 @@ std::string gib(uint64_t bytes) {
   return fmt::format("{:.2f} GiB", static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0));
 }
 
-std::string test_name(const char* kind, int64_t tokens) {
-  return fmt::format("{}{}", kind, tokens);
+// llama-bench's names: "tg128", and "tg128 @ d4096" at a depth.
+std::string test_name(const char* kind, int64_t tokens, int64_t depth) {
+  return depth > 0 ? fmt::format("{}{} @ d{}", kind, tokens, depth)
+                   : fmt::format("{}{}", kind, tokens);
 }
 
 std::string file_name(const std::string& path) {
@@ -110,29 +112,31 @@ std::string bench_table_rows(const ModelBenchResult& r, std::optional<double> re
       fmt::format("| {:.0f} | {} |\n", r.load_seconds * 1e3, gib(r.peak_rss_bytes));
   std::string rows;
   rows += common +
-          fmt::format("| {} | {:.2f} ± {:.2f} | - | - ", test_name("pp", r.options.prompt_tokens),
+          fmt::format("| {} | {:.2f} ± {:.2f} | - | - ", test_name("pp", r.options.prompt_tokens, r.options.depth),
                       r.prefill.mean(), r.prefill.stddev()) +
           tail;
   const std::string share = read_gbps && *read_gbps > 0
                                 ? fmt::format("{:.0f}%", 100.0 * r.decode_gbps() / *read_gbps)
                                 : std::string("-");
   rows += common + fmt::format("| {} | {:.2f} ± {:.2f} | {:.1f} | {} ",
-                               test_name("tg", r.options.gen_tokens), r.decode.mean(),
+                               test_name("tg", r.options.gen_tokens, r.options.depth), r.decode.mean(),
                                r.decode.stddev(), r.decode_gbps(), share) + tail;
   return rows;
 }
 
 std::string bench_json_lines(const ModelBenchResult& r, std::optional<double> read_gbps) {
   nlohmann::ordered_json pp = common_fields(r);
-  pp["test"] = test_name("pp", r.options.prompt_tokens);
+  pp["test"] = test_name("pp", r.options.prompt_tokens, r.options.depth);
   pp["n_prompt"] = r.options.prompt_tokens;
   pp["n_gen"] = 0;
+  pp["n_depth"] = r.options.depth;
   add_samples(pp, r.prefill, r);
 
   nlohmann::ordered_json tg = common_fields(r);
-  tg["test"] = test_name("tg", r.options.gen_tokens);
+  tg["test"] = test_name("tg", r.options.gen_tokens, r.options.depth);
   tg["n_prompt"] = 0;
   tg["n_gen"] = r.options.gen_tokens;
+  tg["n_depth"] = r.options.depth;
   add_samples(tg, r.decode, r);
   tg["gbps"] = r.decode_gbps();
   if (read_gbps && *read_gbps > 0) {

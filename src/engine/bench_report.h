@@ -13,10 +13,10 @@
 //     first, unless the memory measurement was skipped;
 //   then per model one object per test, with llama-bench's field names where they exist (so a
 //   script reads both tools' output with one parser):
-//   {"test": "pp512" | "tg128", "model_filename", "model_type", "model_size" (bytes of the weight
+//   {"test": "pp512" | "tg128" (with " @ d<D>" at a depth), "model_filename", "model_type", "model_size" (bytes of the weight
 //    files), "model_n_params", "weight_types", "backends", "n_threads", "type_k" and "type_v"
-//    (the KV cache's element type, "f32" or "f16"), "kv_cache_bytes" (the cache for max(p,
-//    n + 1) positions), "n_prompt", "n_gen",
+//    (the KV cache's element type, "f32" or "f16"), "kv_cache_bytes" (the cache for d + max(p,
+//    n + 1) positions), "n_prompt", "n_gen", "n_depth",
 //    "n_chunk", "repetitions", "avg_ts", "stddev_ts", "samples_ts", "load_ms", "warmup_ms",
 //    "peak_rss_bytes", "weight_bytes_per_token",
 //    tg only: "gbps", and when the bandwidth is known "mem_read_gbps", "mem_bw_share" (0..1)}

@@ -174,6 +174,34 @@ TEST_F(BenchTest, RejectsBadInputWithClearErrors) {
   options = small_options();
   options.prompt_tokens = config_.max_position_embeddings + 1;
   expect_error(model_dir(), options, "context");
+  options = small_options();
+  options.depth = -1;
+  expect_error(model_dir(), options, "-d");
+  options = small_options();
+  options.depth = config_.max_position_embeddings - 6;  // + 7 prompt positions: one too many
+  expect_error(model_dir(), options, "context");
+}
+
+// -d: both tests run after that many cached positions, which the cache is sized for and the
+// names and JSON carry as llama-bench does.
+TEST_F(BenchTest, RunsTestsAtADepth) {
+  ThreadPool pool(2);
+  BenchOptions options = small_options();
+  options.repetitions = 1;
+  options.depth = 5;
+  auto result = bench_model(model_dir(), pool, options);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->kv_cache_bytes,
+            static_cast<uint64_t>((5 + 7) * KvCache::bytes_per_position(config_, DType::F32)));
+  ASSERT_EQ(result->decode.tokens_per_second.size(), 1u);
+  EXPECT_GT(result->decode.tokens_per_second[0], 0.0);
+  const std::string rows = bench_table_rows(*result, std::nullopt);
+  EXPECT_NE(rows.find("| pp7 @ d5 |"), std::string::npos) << rows;
+  EXPECT_NE(rows.find("| tg4 @ d5 |"), std::string::npos) << rows;
+  std::istringstream lines(bench_json_lines(*result, std::nullopt));
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_EQ(nlohmann::json::parse(line)["n_depth"], 5) << line;
+  }
 }
 
 TEST(SpeedSamples, MeanAndSampleStddev) {
