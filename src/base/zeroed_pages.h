@@ -6,6 +6,8 @@
 // kHuge asks for transparent huge pages (2 MiB-aligned, MADV_HUGEPAGE): for buffers streamed
 // end to end every token (weights repacked at load), one TLB entry then covers 2 MiB instead of
 // 4 KiB. Where THP is disabled the hint is ignored and the buffer behaves like kSmall.
+// kSmall opts out of THP (MADV_NOHUGEPAGE) even where the system enables it "always", so that
+// memory is committed 4 KiB at a time as written, as a KV cache's accounting assumes.
 #pragma once
 
 #include <cstddef>

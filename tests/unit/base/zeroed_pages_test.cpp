@@ -1,10 +1,14 @@
 // ZeroedPages: zero-filled, writable, movable, pages given back on request; kHuge buffers start
-// on a 2 MiB boundary (the condition for the kernel to back them with huge pages).
+// on a 2 MiB boundary (the condition for the kernel to back them with huge pages) and ask for
+// huge pages, kSmall ones refuse them.
 #include "base/zeroed_pages.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <string>
 #include <utility>
 
 namespace qinfer {
@@ -32,6 +36,35 @@ TEST(ZeroedPages, HugeStartsOnA2MiBBoundary) {
     ZeroedPages pages(bytes, PageHint::kHuge);
     EXPECT_EQ(reinterpret_cast<uintptr_t>(pages.data()) % (uintptr_t{2} << 20), 0u) << bytes;
   }
+}
+
+// VmFlags of the mapping holding `address` in /proc/self/smaps ("" when not found).
+std::string vm_flags(const void* address) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto at = reinterpret_cast<uintptr_t>(address);
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    unsigned long begin = 0, end = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &begin, &end) == 2) {
+      inside = at >= begin && at < end;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return "";
+}
+
+// The hints reach the kernel: hg (MADV_HUGEPAGE) or nh (MADV_NOHUGEPAGE) in the VMA's flags.
+TEST(ZeroedPages, HintsAreTheMappingsThpFlags) {
+  ZeroedPages huge(size_t{4} << 20, PageHint::kHuge);
+  ZeroedPages small(size_t{4} << 20, PageHint::kSmall);
+  const std::string huge_flags = vm_flags(huge.data()), small_flags = vm_flags(small.data());
+  if (huge_flags.find(" hg") == std::string::npos) {
+    GTEST_SKIP() << "no THP in this kernel (MADV_HUGEPAGE refused): " << huge_flags;
+  }
+  EXPECT_EQ(huge_flags.find(" nh"), std::string::npos) << huge_flags;
+  EXPECT_NE(small_flags.find(" nh"), std::string::npos) << small_flags;
+  EXPECT_EQ(small_flags.find(" hg"), std::string::npos) << small_flags;
 }
 
 TEST(ZeroedPages, MovesOwnershipAndReleasesTail) {
