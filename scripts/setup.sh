@@ -39,7 +39,7 @@ stamp_ok() { local f=$1; shift; [ -f "$f" ] && [ "$(cat "$f")" = "$(cat "$@" | s
 stamp_write() { local f=$1; shift; cat "$@" | sha256sum > "$f"; }
 
 NODE_DIR="$ROOT/scripts/node"
-if ! stamp_ok "$DEPS/npm.stamp" "$NODE_DIR/package-lock.json" || [ ! -d "$NODE_DIR/node_modules" ]; then
+if ! stamp_ok "$DEPS/npm.stamp" "$NODE_DIR/package-lock.json" || [ ! -f "$NODE_DIR/node_modules/.package-lock.json" ]; then
   log "npm: installing pinned packages"
   (cd "$NODE_DIR" && npm ci --no-audit --no-fund --silent)
   stamp_write "$DEPS/npm.stamp" "$NODE_DIR/package-lock.json"
