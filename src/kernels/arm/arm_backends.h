@@ -21,10 +21,14 @@ void matmul_float_neon(const float* x, int64_t M, int64_t K, const void* w, DTyp
 // Softmax, SiLU-mul and attention with a 4-lane exp (within a few ulp of ref); baseline NEON.
 void softmax_neon(float* x, int64_t n);
 void silu_mul_neon(const float* gate, const float* up, int64_t n, float* out);
-// F32 or F16 keys and values, widened exactly.
+// F32 or F16 keys and values, widened exactly. attention_heads_neon: a GQA group's queries
+// sharing each key and value load, each query the bits of attention_head_neon on it.
 void attention_head_neon(const float* q, const void* k, const void* v, DType kv_dtype,
                          int64_t n_keys, int64_t kv_stride, int64_t head_dim, float scale,
                          float* scores, float* out);
+void attention_heads_neon(const float* q, int64_t n_q, const void* k, const void* v,
+                          DType kv_dtype, int64_t n_keys, int64_t kv_stride, int64_t head_dim,
+                          float scale, float* scores, float* out);
 // KernelTable::from_f32, bit-identical to ref_from_f32.
 void from_f32_neon(const float* src, int64_t n, DType dst_dtype, void* dst);
 

@@ -17,6 +17,7 @@ KernelTable arm_table(const char* name,
   table.softmax = arm::softmax_neon;
   table.silu_mul = arm::silu_mul_neon;
   table.attention_head = arm::attention_head_neon;
+  table.attention_heads = arm::attention_heads_neon;
   table.from_f32 = arm::from_f32_neon;
   table.quantize_act = arm::quantize_act_neon;
   table.matmul_quant = matmul_quant;

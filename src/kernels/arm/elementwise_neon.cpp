@@ -1,4 +1,4 @@
-// Softmax, SiLU-mul, single-head attention and KV rows to F16 in ARMv8.0 NEON. What the
+// Softmax, SiLU-mul and KV rows to F16 in ARMv8.0 NEON (attention: attention_neon.cpp). What the
 // reference spends its time on here is libm's scalar expf; these use a 4-lane exp with the same
 // accuracy class (~1 ulp), so results stay within a few ulp of ref's (the float tolerance of the
 // kernels contract), and every output depends only on its own inputs and n: identical for any
@@ -82,57 +82,6 @@ void silu_mul_neon(const float* gate, const float* up, int64_t n, float* out) {
 
 namespace {
 
-// Four or one cache elements as f32: F16 by FCVTL, exact (so F16 attention gives the bits of
-// F32 attention over the widened values).
-struct CacheF32 {
-  using Element = float;
-  static float32x4_t four(const float* p) { return vld1q_f32(p); }
-  static float one(const float* p) { return *p; }
-  static float dot(const float* q, const float* key, int64_t n) { return ref_dot(q, key, n); }
-};
-struct CacheF16 {
-  using Element = uint16_t;
-  static float32x4_t four(const uint16_t* p) {
-    return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)));
-  }
-  static float one(const uint16_t* p) {
-    return vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vld1_dup_u16(p))), 0);
-  }
-  static float dot(const float* q, const uint16_t* key, int64_t n) {
-    return ref_dot_f16(q, key, n);
-  }
-};
-
-template <class Cache>
-void attention_head_typed(const float* q, const void* k_bytes, const void* v_bytes,
-                          int64_t n_keys, int64_t kv_stride, int64_t head_dim, float scale,
-                          float* scores, float* out) {
-  using Element = typename Cache::Element;
-  const auto* k = static_cast<const Element*>(k_bytes);
-  const auto* v = static_cast<const Element*>(v_bytes);
-  for (int64_t j = 0; j < n_keys; ++j) {
-    scores[j] = Cache::dot(q, k + j * kv_stride, head_dim) * scale;
-  }
-  softmax_neon(scores, n_keys);
-  // out = sum_j p_j v_j, keys in order for every lane (as the reference).
-  int64_t d = 0;
-  for (; d + 8 <= head_dim; d += 8) {
-    float32x4_t lo = vdupq_n_f32(0.0f), hi = lo;
-    for (int64_t j = 0; j < n_keys; ++j) {
-      const Element* vj = v + j * kv_stride + d;
-      lo = vaddq_f32(lo, vmulq_n_f32(Cache::four(vj), scores[j]));
-      hi = vaddq_f32(hi, vmulq_n_f32(Cache::four(vj + 4), scores[j]));
-    }
-    vst1q_f32(out + d, lo);
-    vst1q_f32(out + d + 4, hi);
-  }
-  for (; d < head_dim; ++d) {
-    float acc = 0.0f;
-    for (int64_t j = 0; j < n_keys; ++j) acc += scores[j] * Cache::one(v + j * kv_stride + d);
-    out[d] = acc;
-  }
-}
-
 // F32 -> F16 by FCVTN, round to nearest even (FPCR's default mode, which Linux leaves set):
 // f32_to_f16's result for every finite value and inf; NaN lanes get its quiet NaN, as the
 // hardware keeps payload bits.
@@ -144,20 +93,6 @@ uint16x4_t f16_from_four(float32x4_t x) {
 }
 
 }  // namespace
-
-void attention_head_neon(const float* q, const void* k, const void* v, DType kv_dtype,
-                         int64_t n_keys, int64_t kv_stride, int64_t head_dim, float scale,
-                         float* scores, float* out) {
-  switch (kv_dtype) {
-    case DType::F32:
-      return attention_head_typed<CacheF32>(q, k, v, n_keys, kv_stride, head_dim, scale, scores,
-                                            out);
-    case DType::F16:
-      return attention_head_typed<CacheF16>(q, k, v, n_keys, kv_stride, head_dim, scale, scores,
-                                            out);
-    default: __builtin_trap();  // KV caches are F32 or F16; a caller bug
-  }
-}
 
 void from_f32_neon(const float* src, int64_t n, DType dst_dtype, void* dst) {
   if (dst_dtype != DType::F16) return ref_from_f32(src, n, dst_dtype, dst);

@@ -150,21 +150,40 @@ TEST(FloatBackends, ElementwiseKernelsMatchReference) {
           ASSERT_NEAR(ob[d], oa[d], 1e-5 * (std::fabs(oa[d]) + 1.0)) << table->name << " attention";
         }
       }
-      // A GQA group of 1..5 query heads sharing the kv head: each equals attention_head.
-      if (table->attention_heads != nullptr) {
-        for (int64_t n_q : {1, 2, 3, 5}) {
-          const std::vector<float> qs = random_vector(static_cast<size_t>(n_q * head_dim), rng);
-          std::vector<float> group_scores(static_cast<size_t>(n_q * n_keys));
-          std::vector<float> og(static_cast<size_t>(n_q * head_dim));
-          table->attention_heads(qs.data(), n_q, k.data(), v.data(), DType::F32, n_keys,
-                                 kv_stride, head_dim, scale, group_scores.data(), og.data());
+    }
+  }
+}
+
+// A GQA group of query heads sharing one kv head (strided, in the middle of three heads): each
+// query's output has the bits of attention_head on it. Groups of 1..8 (the driver's chunks,
+// ops.h kAttentionGroupHeads) and past 8; key counts that leave tails of every key step and
+// span value blocks; head dims with and without an 8-lane tail.
+TEST(FloatBackends, AttentionHeadsEqualAttentionHeadPerQuery) {
+  std::mt19937 rng(24);
+  for (const KernelTable* table : available_kernel_tables()) {
+    if (table->attention_heads == nullptr) continue;
+    for (int64_t head_dim : {3, 8, 13, 64, 72, 128}) {
+      for (int64_t n_keys : {1, 2, 5, 13, 33, 71}) {
+        const int64_t kv_stride = 3 * head_dim, column = head_dim;
+        const std::vector<float> k = random_vector(static_cast<size_t>(n_keys * kv_stride), rng);
+        const std::vector<float> v = random_vector(static_cast<size_t>(n_keys * kv_stride), rng);
+        const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+        for (int64_t n_q : {1, 2, 3, 4, 5, 6, 7, 8, 11}) {
+          const std::vector<float> q = random_vector(static_cast<size_t>(n_q * head_dim), rng);
+          std::vector<float> scores(static_cast<size_t>(n_q * n_keys));
+          std::vector<float> group(static_cast<size_t>(n_q * head_dim), NAN);
+          table->attention_heads(q.data(), n_q, k.data() + column, v.data() + column, DType::F32,
+                                 n_keys, kv_stride, head_dim, scale, scores.data(), group.data());
           for (int64_t i = 0; i < n_q; ++i) {
-            table->attention_head(qs.data() + i * head_dim, k.data(), v.data(), DType::F32,
-                                  n_keys, kv_stride, head_dim, scale, scores.data(), ob.data());
-            for (int64_t d = 0; d < head_dim; ++d) {
-              ASSERT_EQ(std::memcmp(&og[i * head_dim + d], &ob[d], sizeof(float)), 0)
-                  << table->name << " attention_heads n_q=" << n_q << " head " << i << " d=" << d;
-            }
+            std::vector<float> one(static_cast<size_t>(head_dim), NAN);
+            table->attention_head(q.data() + i * head_dim, k.data() + column, v.data() + column,
+                                  DType::F32, n_keys, kv_stride, head_dim, scale, scores.data(),
+                                  one.data());
+            expect_bit_identical(one, std::vector<float>(group.begin() + i * head_dim,
+                                                         group.begin() + (i + 1) * head_dim),
+                                 std::string(table->name) + " D=" + std::to_string(head_dim) +
+                                     " keys=" + std::to_string(n_keys) + " n_q=" +
+                                     std::to_string(n_q) + " head " + std::to_string(i));
           }
         }
       }

@@ -132,16 +132,16 @@ TEST(KvF16Kernels, AttentionOverF16EqualsAttentionOverItsWidening) {
   std::mt19937 rng(32);
   const KernelTable& ref = ref_kernel_table();
   for (int64_t head_dim : {1, 3, 8, 13, 64, 72, 128, 130}) {
-    for (int64_t n_keys : {1, 3, 4, 5, 9, 37}) {
+    for (int64_t n_keys : {1, 3, 4, 5, 9, 37, 71}) {
       const int64_t kv_stride = 3 * head_dim, column = head_dim;  // the middle of three heads
       const F16Layer k = random_layer(n_keys, kv_stride, rng);
       const F16Layer v = random_layer(n_keys, kv_stride, rng);
       // Queries scaled down: the large keys would otherwise make every softmax one-hot.
-      const std::vector<float> q = random_vector(static_cast<size_t>(5 * head_dim), rng, 1e-3f);
+      const std::vector<float> q = random_vector(static_cast<size_t>(11 * head_dim), rng, 1e-3f);
       const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
       const std::string what =
           "D=" + std::to_string(head_dim) + " keys=" + std::to_string(n_keys);
-      std::vector<float> scores(static_cast<size_t>(8 * n_keys));
+      std::vector<float> scores(static_cast<size_t>(11 * n_keys));
       std::vector<float> expect_ref(static_cast<size_t>(head_dim));
       ref.attention_head(q.data(), k.bits.data() + column, v.bits.data() + column, DType::F16,
                          n_keys, kv_stride, head_dim, scale, scores.data(), expect_ref.data());
@@ -165,8 +165,9 @@ TEST(KvF16Kernels, AttentionOverF16EqualsAttentionOverItsWidening) {
           }
         }
         if (table->attention_heads == nullptr) continue;
-        // GQA groups of 1..5 query heads: each the bits of attention_head on its query.
-        for (int64_t n_q : {1, 2, 3, 5}) {
+        // GQA groups of 1..8 query heads (the driver's chunks) and past 8: each the bits of
+        // attention_head on its query.
+        for (int64_t n_q : {1, 2, 3, 4, 5, 6, 7, 8, 11}) {
           std::vector<float> group(static_cast<size_t>(n_q * head_dim), NAN);
           table->attention_heads(q.data(), n_q, k.bits.data() + column, v.bits.data() + column,
                                  DType::F16, n_keys, kv_stride, head_dim, scale, scores.data(),
