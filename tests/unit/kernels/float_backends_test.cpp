@@ -124,7 +124,7 @@ TEST(FloatBackends, ElementwiseKernelsMatchReference) {
       expect_all_close(*table, sb, sa, "silu_mul");
     }
     for (int64_t head_dim : {2, 16, 64, 72, 128}) {
-      const int64_t heads = 3, n_keys = 13, kv_stride = 2 * head_dim;
+      const int64_t heads = 3, kv_stride = 2 * head_dim;
       const std::vector<float> cos = random_vector(static_cast<size_t>(head_dim / 2), rng);
       const std::vector<float> sin = random_vector(static_cast<size_t>(head_dim / 2), rng);
       std::vector<float> a = random_vector(static_cast<size_t>(heads * head_dim), rng), b = a;
@@ -132,22 +132,26 @@ TEST(FloatBackends, ElementwiseKernelsMatchReference) {
       table->rope_neox(b.data(), heads, head_dim, cos.data(), sin.data());
       expect_all_close(*table, b, a, "rope_neox");
 
-      const std::vector<float> q = random_vector(static_cast<size_t>(head_dim), rng);
-      const std::vector<float> k = random_vector(static_cast<size_t>(n_keys * kv_stride), rng);
-      const std::vector<float> v = random_vector(static_cast<size_t>(n_keys * kv_stride), rng);
-      std::vector<float> scores(static_cast<size_t>(n_keys));
-      std::vector<float> oa(static_cast<size_t>(head_dim)), ob(static_cast<size_t>(head_dim));
-      const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-      ref.attention_head(q.data(), k.data(), v.data(), DType::F32, n_keys, kv_stride, head_dim,
-                         scale, scores.data(), oa.data());
-      table->attention_head(q.data(), k.data(), v.data(), DType::F32, n_keys, kv_stride,
-                            head_dim, scale, scores.data(), ob.data());
-      // Outputs are weighted sums of N(0,1) values: compare against their typical size.
-      for (int64_t d = 0; d < head_dim; ++d) {
-        if (exact_backend(*table)) {
-          ASSERT_EQ(ob[d], oa[d]) << table->name << " attention";
-        } else {
-          ASSERT_NEAR(ob[d], oa[d], 1e-5 * (std::fabs(oa[d]) + 1.0)) << table->name << " attention";
+      // 13, and past one and two of the value pass's key blocks.
+      for (int64_t n_keys : {13, 33, 71}) {
+        const std::vector<float> q = random_vector(static_cast<size_t>(head_dim), rng);
+        const std::vector<float> k = random_vector(static_cast<size_t>(n_keys * kv_stride), rng);
+        const std::vector<float> v = random_vector(static_cast<size_t>(n_keys * kv_stride), rng);
+        std::vector<float> scores(static_cast<size_t>(n_keys));
+        std::vector<float> oa(static_cast<size_t>(head_dim)), ob(static_cast<size_t>(head_dim));
+        const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+        ref.attention_head(q.data(), k.data(), v.data(), DType::F32, n_keys, kv_stride, head_dim,
+                           scale, scores.data(), oa.data());
+        table->attention_head(q.data(), k.data(), v.data(), DType::F32, n_keys, kv_stride,
+                              head_dim, scale, scores.data(), ob.data());
+        // Outputs are weighted sums of N(0,1) values: compare against their typical size.
+        for (int64_t d = 0; d < head_dim; ++d) {
+          if (exact_backend(*table)) {
+            ASSERT_EQ(ob[d], oa[d]) << table->name << " attention";
+          } else {
+            ASSERT_NEAR(ob[d], oa[d], 1e-5 * (std::fabs(oa[d]) + 1.0))
+                << table->name << " attention, " << n_keys << " keys";
+          }
         }
       }
     }
