@@ -128,46 +128,60 @@ void attention_causal_gqa(ThreadPool& pool, KernelScratch& scratch, const float*
                           int64_t first_position, const void* k, const void* v, DType kv_dtype,
                           int64_t head_stride, int64_t position_stride, int64_t Hq, int64_t Hkv,
                           int64_t D, float* out) {
-  assert(first_position + T <= scratch.max_keys());
+  const AttentionJob job{.q = q, .T = T, .first_position = first_position, .k = k, .v = v,
+                         .head_stride = head_stride, .position_stride = position_stride,
+                         .out = out};
+  attention_causal_gqa(pool, scratch, std::span<const AttentionJob>(&job, 1), kv_dtype, Hq, Hkv,
+                       D);
+}
+
+void attention_causal_gqa(ThreadPool& pool, KernelScratch& scratch,
+                          std::span<const AttentionJob> jobs, DType kv_dtype, int64_t Hq,
+                          int64_t Hkv, int64_t D) {
   const KernelTable& table = kernels();
-  const int64_t group = Hq / Hkv;          // query heads per kv head
-  const int64_t kv_stride = position_stride;
-  const int64_t head_bytes = head_stride * dtype_info(kv_dtype).block_bytes;
-  const auto* k_bytes = static_cast<const std::byte*>(k);
-  const auto* v_bytes = static_cast<const std::byte*>(v);
+  const int64_t group = Hq / Hkv;  // query heads per kv head
+  const int64_t element_bytes = dtype_info(kv_dtype).block_bytes;
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
-  const int64_t items = T * Hq;
-  if (table.attention_heads != nullptr) {
-    // A GQA group's query heads at one position share every key and value load; chunks of at
-    // most kAttentionGroupHeads (the scores scratch holds that many rows).
-    const int64_t chunks = (group + kAttentionGroupHeads - 1) / kAttentionGroupHeads;
-    const int64_t group_items = Hkv * chunks * T;
-    pool.run([&](int thread, int n_threads) {
-      // kv heads outer, queries inner: one kv head's keys and values (T * D elements each) stay
-      // in L2 while all its queries pass. Round-robin over t: later queries see more keys,
-      // interleaving balances the threads.
-      for (int64_t item = thread; item < group_items; item += n_threads) {
-        const int64_t unit = item / T, t = item % T;
-        const int64_t kv_head = unit / chunks, chunk = unit % chunks;
-        const int64_t h0 = kv_head * group + chunk * kAttentionGroupHeads;
-        const int64_t n_q = std::min(kAttentionGroupHeads, (kv_head + 1) * group - h0);
-        const int64_t at = (t * Hq + h0) * D;
-        table.attention_heads(q + at, n_q, k_bytes + kv_head * head_bytes,
-                              v_bytes + kv_head * head_bytes, kv_dtype, first_position + t + 1,
-                              kv_stride, D, scale, scratch.attention_scores(thread), out + at);
-      }
-    });
-    return;
-  }
+  const bool grouped = table.attention_heads != nullptr;
+  // A GQA group's query heads at one position share every key and value load; chunks of at
+  // most kAttentionGroupHeads (the scores scratch holds that many rows). Without
+  // attention_heads a unit is one query head.
+  const int64_t chunks = (group + kAttentionGroupHeads - 1) / kAttentionGroupHeads;
+  const int64_t units = grouped ? Hkv * chunks : Hq;
   pool.run([&](int thread, int n_threads) {
-    // Heads outer, queries inner (see above); round-robin over t.
-    for (int64_t item = thread; item < items; item += n_threads) {
-      const int64_t h = item / T, t = item % T;
-      const int64_t kv_head = h / group;
-      const int64_t at = (t * Hq + h) * D;
-      table.attention_head(q + at, k_bytes + kv_head * head_bytes, v_bytes + kv_head * head_bytes,
-                           kv_dtype, first_position + t + 1, kv_stride, D, scale,
-                           scratch.attention_scores(thread), out + at);
+    // Items numbered across all jobs, dealt round-robin. Within a job: units outer, queries
+    // inner, so one kv head's keys and values stay in L2 while its queries pass; later
+    // queries see more keys, and interleaving balances the threads.
+    int64_t base = 0;  // first item of the current job
+    for (const AttentionJob& job : jobs) {
+      assert(job.first_position + job.T <= scratch.max_keys());
+      const int64_t items = units * job.T;
+      const auto* k_bytes = static_cast<const std::byte*>(job.k);
+      const auto* v_bytes = static_cast<const std::byte*>(job.v);
+      const int64_t head_bytes = job.head_stride * element_bytes;
+      const int64_t first = ((thread - base) % n_threads + n_threads) % n_threads;
+      for (int64_t item = first; item < items; item += n_threads) {
+        const int64_t unit = item / job.T, t = item % job.T;
+        const int64_t n_keys = job.first_position + t + 1;
+        if (grouped) {
+          const int64_t kv_head = unit / chunks, chunk = unit % chunks;
+          const int64_t h0 = kv_head * group + chunk * kAttentionGroupHeads;
+          const int64_t n_q = std::min(kAttentionGroupHeads, (kv_head + 1) * group - h0);
+          const int64_t at = (t * Hq + h0) * D;
+          table.attention_heads(job.q + at, n_q, k_bytes + kv_head * head_bytes,
+                                v_bytes + kv_head * head_bytes, kv_dtype, n_keys,
+                                job.position_stride, D, scale, scratch.attention_scores(thread),
+                                job.out + at);
+        } else {
+          const int64_t h = unit, kv_head = h / group;
+          const int64_t at = (t * Hq + h) * D;
+          table.attention_head(job.q + at, k_bytes + kv_head * head_bytes,
+                               v_bytes + kv_head * head_bytes, kv_dtype, n_keys,
+                               job.position_stride, D, scale, scratch.attention_scores(thread),
+                               job.out + at);
+        }
+      }
+      base += items;
     }
   });
 }

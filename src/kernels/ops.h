@@ -71,4 +71,24 @@ void attention_causal_gqa(ThreadPool& pool, KernelScratch& scratch, const float*
                           int64_t head_stride, int64_t position_stride, int64_t Hq, int64_t Hkv,
                           int64_t D, float* out);
 
+// One sequence's part of a batched attention_causal_gqa (fields as its arguments).
+struct AttentionJob {
+  const float* q = nullptr;
+  int64_t T = 0;
+  int64_t first_position = 0;
+  const void* k = nullptr;
+  const void* v = nullptr;
+  int64_t head_stride = 0;
+  int64_t position_stride = 0;
+  float* out = nullptr;
+};
+
+// attention_causal_gqa of every job (a batch of sequences, each against its own cache) in one
+// pool dispatch, the work dealt round-robin over all of them: a decode step of several
+// sequences waits on one barrier per layer instead of one per sequence. Each output is computed
+// by the same kernel call as alone, so results do not depend on the batch.
+void attention_causal_gqa(ThreadPool& pool, KernelScratch& scratch,
+                          std::span<const AttentionJob> jobs, DType kv_dtype, int64_t Hq,
+                          int64_t Hkv, int64_t D);
+
 }  // namespace qinfer

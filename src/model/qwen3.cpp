@@ -126,6 +126,7 @@ void Qwen3Forward::attention_block(const LayerWeights& layer, int64_t layer_inde
   const int64_t Hq = config_.num_attention_heads, Hkv = config_.num_key_value_heads;
   const int64_t kv_dim = config_.kv_dim();
   const float eps = static_cast<float>(config_.rms_norm_eps);
+  attention_jobs_.clear();  // keeps its capacity: no allocation per step after the first
 
   k.rmsnorm(x_.data(), layer.input_layernorm.as<float>(), T, H, eps, xn_.data());
   const MatmulOutput qkv[] = {{&layer.q_proj, q_.data()},
@@ -161,12 +162,18 @@ void Qwen3Forward::attention_block(const LayerWeights& layer, int64_t layer_inde
         k.from_f32(v_.data() + at, D, kv_dtype, cache.value(layer_index, h, first + t));
       }
     }
-    attention_causal_gqa(pool_, kernel_scratch_, q_.data() + row * Hq * D, n, first,
-                         cache.keys(layer_index), cache.values(layer_index), kv_dtype,
-                         cache.head_stride(), cache.position_stride(), Hq, Hkv, D,
-                         attn_.data() + row * Hq * D);
+    attention_jobs_.push_back({.q = q_.data() + row * Hq * D,
+                               .T = n,
+                               .first_position = first,
+                               .k = cache.keys(layer_index),
+                               .v = cache.values(layer_index),
+                               .head_stride = cache.head_stride(),
+                               .position_stride = cache.position_stride(),
+                               .out = attn_.data() + row * Hq * D});
     row += n;
   }
+  // Every sequence's attention in one dispatch (forward checked that the caches share a type).
+  attention_causal_gqa(pool_, kernel_scratch_, attention_jobs_, *options_.kv_dtype, Hq, Hkv, D);
 
   const MatmulOutput o[] = {{&layer.o_proj, xn_.data()}};
   matmul(pool_, kernel_scratch_, attn_.data(), T, config_.q_dim(), o);
@@ -211,6 +218,12 @@ Status Qwen3Forward::check_batch(std::span<const SequenceChunk> chunks, int64_t*
     const int64_t n = static_cast<int64_t>(chunk.tokens.size());
     if (n == 0) return make_error("forward: sequence {} has no tokens", i);
     if (chunk.cache == nullptr) return make_error("forward: sequence {} has no cache", i);
+    // One attention dispatch serves every sequence of a step: their caches share make_cache's
+    // element type.
+    if (chunk.cache->dtype() != *options_.kv_dtype) {
+      return make_error("forward: sequence {}'s KV cache holds {}, this forward uses {}", i,
+                        dtype_name(chunk.cache->dtype()), dtype_name(*options_.kv_dtype));
+    }
     for (size_t j = 0; j < i; ++j) {
       if (chunks[j].cache == chunk.cache) {
         return make_error("forward: sequences {} and {} share a cache", j, i);

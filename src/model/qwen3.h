@@ -98,6 +98,7 @@ class Qwen3Forward {
                                  //             the cache's dtype)
   std::vector<float> v_;         // [T, Hkv, D] new values, likewise
   std::vector<float> attn_;      // [T, Hq, D]  attention output, input of o_proj
+  std::vector<AttentionJob> attention_jobs_;  // one per sequence of the current step
   std::vector<float> gate_;      // [T, I]      gate_proj, then silu(gate) * up
   std::vector<float> up_;        // [T, I]
   std::vector<float> logits_;    // [T (all_logits) or max_sequences, V]

@@ -162,6 +162,9 @@ TEST(Qwen3Forward, BadBatchesAreErrorsThatChangeNoCache) {
   expect_error({{two, &a}, {two, &a}}, "share a cache");
   expect_error({{two, &a}, {bad, &b}}, "outside the vocabulary");
   expect_error({{two, &a}, {two, nullptr}}, "no cache");
+  KvCache other_type(model.config, 8, (*forward)->kv_dtype() == DType::F32 ? DType::F16 : DType::F32);
+  expect_error({{two, &a}, {two, &other_type}}, "KV cache holds");
+  EXPECT_EQ(other_type.length(), 0);
   auto ok = (*forward)->forward_batch(std::vector<SequenceChunk>{{two, &a}, {two, &b, LogitsFor::kNone}});
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok->size(), 53u);  // one row: b asked for none
