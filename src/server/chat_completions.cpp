@@ -197,7 +197,10 @@ HandlerResult OpenAiService::chat_completions(const Request& request) {
   }
 
   const int top_logprobs = params.generation.logprobs ? params.generation.top_logprobs : -1;
-  if (auto early = run_choices(scheduler_, state, generation.value(), top_logprobs)) return *early;
+  if (auto early = run_choices(scheduler_, state, generation.value(), top_logprobs,
+                               request.client_gone)) {
+    return *early;
+  }
   std::vector<api::ChatChoice> choices;
   for (int i = 0; i < params.generation.n; ++i) {
     api::ChatChoice choice;

@@ -127,7 +127,10 @@ HandlerResult OpenAiService::completions(const Request& request) {
   }
 
   const int top_logprobs = params.generation.logprobs ? params.generation.top_logprobs : -1;
-  if (auto early = run_choices(scheduler_, state, generation.value(), top_logprobs)) return *early;
+  if (auto early = run_choices(scheduler_, state, generation.value(), top_logprobs,
+                               request.client_gone)) {
+    return *early;
+  }
   return JsonResponse{200, api::completion_json(state->header, state->choices, state->usage), {}};
 }
 

@@ -57,6 +57,11 @@ void ChoiceCountdown::wait() {
   all_done_.wait(lock, [&] { return remaining_ == 0; });
 }
 
+bool ChoiceCountdown::wait_for(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return all_done_.wait_for(lock, timeout, [&] { return remaining_ == 0; });
+}
+
 RequestState::RequestState(const tokenizer::Tokenizer& tokenizer_in, api::ResponseHeader header_in,
                            int choices)
     : tokenizer(&tokenizer_in),
@@ -85,7 +90,7 @@ void RequestState::count_outcome(bool failed, std::string_view finish_reason) {
   if (metrics == nullptr) return;
   if (failed) {
     metrics->count_failed();
-  } else if (stream && stream->cancelled()) {
+  } else if ((stream && stream->cancelled()) || client_left) {
     metrics->count_cancelled();
   } else {
     metrics->count_success(finish_reason);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -62,6 +63,8 @@ class ChoiceCountdown {
   // A choice ended; true for the last one (the waiter is then woken).
   bool count_down();
   void wait();
+  // Waits at most `timeout`; true when every choice has ended.
+  bool wait_for(std::chrono::milliseconds timeout);
 
  private:
   std::mutex mutex_;
@@ -82,6 +85,7 @@ struct RequestState {
   std::shared_ptr<GenerationJob> job;
   api::Usage usage;
   std::optional<std::string> error;    // a choice failed (a fault of ours)
+  std::atomic<bool> client_left{false};  // a non-streaming client closed its connection
   std::unique_ptr<ChoiceCountdown> countdown;
   ServingMetrics* metrics = nullptr;   // null: not counted
   // For the "generation" log line of the request (no text in it): the request's X-Request-Id
@@ -101,7 +105,7 @@ struct RequestState {
   void record_error(const Error& failure);
   // A choice finished: its tokens count in the usage.
   void count_usage(const engine::GenerationResult& result);
-  // A choice ended: success by finish_reason, cancelled (a streaming client left) or failed.
+  // A choice ended: success by finish_reason, cancelled (the client left) or failed.
   void count_outcome(bool failed, std::string_view finish_reason);
   // A choice finished well: its reason (and its text, when content is logged) for the log line.
   void note_finish(int choice, std::string_view reason, const engine::GenerationResult& result);

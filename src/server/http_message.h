@@ -39,6 +39,9 @@ struct Request {
   Headers headers;
   std::string body;  // at most HttpServerOptions::max_body_bytes
   std::string remote_addr;
+  // True once the client has closed its connection (server/client_connection.h); empty when
+  // the request did not come from a connection (tests calling handlers directly).
+  std::function<bool()> client_gone;
 
   // nullopt when the request has no such field.
   std::optional<std::string_view> header(std::string_view name) const;

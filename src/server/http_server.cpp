@@ -21,6 +21,7 @@
 #include "server/api_key_auth.h"
 #include "server/request_id.h"
 #include "server/response_writer.h"
+#include "server/client_connection.h"
 #include "server/tls_files.h"
 
 namespace qinfer::server {
@@ -457,6 +458,9 @@ void HttpServer::Impl::serve(const httplib::Request& http_request, httplib::Resp
   request.path_params = match.path_params;
   request.body = std::move(body.body);
   request.remote_addr = http_request.remote_addr;
+  auto connection = std::make_shared<ClientConnection>(
+      http_request.remote_addr, http_request.remote_port, http_request.local_port);
+  request.client_gone = [connection] { return connection->closed(); };
   for (const auto& [name, value] : http_request.headers) {
     if (is_httplib_pseudo_header(name)) continue;
     auto [it, inserted] = request.headers.emplace(name, value);

@@ -78,14 +78,21 @@ api::ApiResult<api::Json> parse_request_object(const Request& request);
 // An ApiError as a response, with Retry-After for 429 and 503.
 JsonResponse api_error_response(const api::ApiError& error);
 
+// How often a non-streaming request looks at its connection while its choices run: the bound
+// on freeing the slots of a client that left (the streaming writer polls as often).
+inline constexpr std::chrono::milliseconds kClientCheckInterval{100};
+
 // Runs a request's choices: their callbacks call state->on_token / state->on_done. Returns the
 // refusal as an error response, the stream when streaming, the error response of a failed
 // choice; nullopt once every choice ended well (the caller builds the response from `state`).
+// A non-streaming client that closes its connection (`client_gone`, may be empty) cancels every
+// choice; the response then goes nowhere.
 template <class State>
 std::optional<HandlerResult> run_choices(engine::Scheduler& scheduler,
                                          const std::shared_ptr<State>& state,
                                          const engine::GenerationRequest& request,
-                                         int top_logprobs) {
+                                         int top_logprobs,
+                                         const std::function<bool()>& client_gone) {
   ChoiceCallbacks callbacks;
   callbacks.on_token = [state](int i, const engine::TokenOutput& token) { state->on_token(i, token); };
   callbacks.on_done = [state](int i, Expected<engine::GenerationResult> result) {
@@ -95,7 +102,12 @@ std::optional<HandlerResult> run_choices(engine::Scheduler& scheduler,
     return api_error_response(*error);
   }
   if (state->stream) return state->stream;
-  state->countdown->wait();
+  while (!state->countdown->wait_for(kClientCheckInterval)) {
+    if (!state->client_left && client_gone && client_gone()) {
+      state->client_left = true;
+      state->job->cancel_all();
+    }
+  }
   if (state->error) return api_error_response(api::server_error(*state->error));
   return std::nullopt;
 }

@@ -310,3 +310,27 @@ def test_dashboard_queries_use_exported_metrics_and_parse(metrics_server, promet
               "qinfer_generation_tokens_total", "qinfer_num_requests_waiting",
               "qinfer_kv_cache_usage_ratio", "qinfer_prefix_cache_hits_total"}
     assert wanted <= set().union(*map(metric_names, exprs))
+
+
+def test_a_non_streaming_client_that_leaves_is_cancelled(tiny_model):
+    """A non-streaming request whose client closes the connection stops within about a step
+    (counted as cancelled, far fewer tokens than asked), as a streaming one does; the server
+    then answers the next request normally."""
+    srv = Server(tiny_model, "--parallel", "1", "--ctx-size", "4096", "--metrics-api-key",
+                 METRICS_KEY)
+    try:
+        chat = srv.base_url + "/v1/chat/completions"
+        body = {"model": MODEL_NAME, "messages": [{"role": "user", "content": "Tell a story."}],
+                "max_tokens": 4000, "ignore_eos": True}
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.post(chat, headers=AUTH, json=body, timeout=httpx.Timeout(10, read=0.3))
+        assert eventually(lambda: value(scrape(srv)[0], "qinfer_request_cancelled_total") == 1), \
+            srv.output()
+        samples, _ = scrape(srv)
+        assert value(samples, "qinfer_num_requests_running") == 0
+        assert value(samples, "qinfer_generation_tokens_total") < 4000
+        body["max_tokens"] = 3
+        after = httpx.post(chat, headers=AUTH, json=body, timeout=60)
+        assert after.status_code == 200 and after.json()["usage"]["completion_tokens"] == 3
+    finally:
+        assert srv.stop() == 0, srv.output()
