@@ -2,7 +2,7 @@
 """qinfer vs llama.cpp vs transformers on the same model files, in one run, on one machine.
 
     .deps/venv/bin/python bench/compare.py [--qinfer build/qinfer] [-t 2] [-p 512] [-n 128] [-r 3]
-        [--hf-p 128] [--hf-n 32] [--hf-r 2] [--no-hf] [--out bench/RESULTS.md]
+        [--rounds 1] [--hf-p 128] [--hf-n 32] [--hf-r 2] [--no-hf] [--out bench/RESULTS.md]
         [MODEL ...]
 
 MODEL is a preset spec PRESET:TYPE (0.6B:bf16, 4B:f32, 0.6B:q4_k_m, ...; default 0.6B:bf16) or
@@ -24,6 +24,13 @@ For each model, in this order and in the same run:
                 minus generate() of 1 token, i.e. --hf-n decode steps; best-effort short because
                 it is slow. Its pp/tg sizes are printed with its numbers.
 Prompts are random token ids everywhere: no tokenizer time in any number.
+
+--rounds R > 1 runs the memory probe, qinfer and llama.cpp R times per model, interleaved (the
+order of qinfer and llama.cpp alternates from round to round), and reports per engine the median
+of the rounds' means with their range, and the median and range of the per-round ratios. Use it
+on a machine whose memory bandwidth swings between runs (the VM here reads 33 or 55 GB/s from
+one process to the next): one round of each engine then compares two different machines.
+Rounds do not run transformers (it is 10-100x slower; run it with --rounds 1).
 
 With --out the file is rewritten, keeping only its "## Quality" section (bench/quality.py's).
 
@@ -174,6 +181,28 @@ def transformers_bench(hf_dir, dtype_name, args):
 
 # --- report --------------------------------------------------------------------------------
 
+def median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def rounds_cell(values):
+    """Median of per-round values with their range: '12.34 [11.00-13.10]'."""
+    if not values:
+        return "n/a"
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    return f"{median(values):.2f} [{min(values):.2f}-{max(values):.2f}]"
+
+
+def round_ratios(row, test):
+    """qinfer / llama.cpp mean t/s of each round that ran both."""
+    pairs = zip(row["qinfer_rounds"], row["llama_rounds"])
+    return [q[test]["avg_ts"] / l[test]["avg_ts"] for q, l in pairs
+            if test in q and test in l and l[test]["avg_ts"]]
+
+
 def mean_std(samples):
     m = sum(samples) / len(samples)
     s = (sum((x - m) ** 2 for x in samples) / (len(samples) - 1)) ** 0.5 if len(samples) > 1 else 0
@@ -207,8 +236,9 @@ def build_info(rows):
                          capture_output=True, text=True)
     info = f" at qinfer {git.stdout.strip()}" if git.returncode == 0 else ""
     for row in rows:
-        for entry in (row["llama"] or {}).values():
-            return info + f", llama.cpp {entry.get('build_commit', '?')}"
+        for results in [row.get("llama") or {}, *row.get("llama_rounds", [])]:
+            for entry in results.values():
+                return info + f", llama.cpp {entry.get('build_commit', '?')}"
     return info
 
 
@@ -227,6 +257,9 @@ def report(rows, memory, args, load_before, load_after, llama):
     out.append(f"qinfer -p {args.p} -n {args.n} -r {args.r}; llama.cpp: {llama_text}; "
                f"transformers: {hf_text}.")
     out.append("")
+    if args.rounds > 1:
+        out.extend(rounds_report(rows, args))
+        return "\n".join(out) + "\n"
     out.append("| model | test | qinfer t/s | llama.cpp t/s | transformers BF16 t/s | "
                "transformers FP32 t/s | qinfer / llama.cpp | qinfer / transformers BF16 |")
     out.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -263,6 +296,53 @@ def report(rows, memory, args, load_before, load_after, llama):
     return "\n".join(out) + "\n"
 
 
+def rounds_report(rows, args):
+    """Tables of an interleaved --rounds run: medians and ranges over the rounds."""
+    out = [f"{args.rounds} interleaved rounds per model (probe, then qinfer and llama.cpp in "
+           f"alternating order); each cell: median of the rounds' means [min-max].", ""]
+    out.append("| model | test | qinfer t/s | llama.cpp t/s | qinfer / llama.cpp per round |")
+    out.append("| --- | --- | ---: | ---: | ---: |")
+    for row in rows:
+        for test in ("pp", "tg"):
+            q = [r[test]["avg_ts"] for r in row["qinfer_rounds"] if test in r]
+            l = [r[test]["avg_ts"] for r in row["llama_rounds"] if test in r]
+            name = row["qinfer_rounds"][0][test]["test"] if q else test
+            ratios = round_ratios(row, test)
+            out.append(f"| {row['name']} | {name} | {rounds_cell(q)} | {rounds_cell(l)} | "
+                       f"{rounds_cell(ratios).replace(' [', 'x [') if ratios else 'n/a'} |")
+    out.append("")
+    out.append("| model | read BW GB/s (probe) | qinfer tg GB/s | share of read BW | "
+               "peak RSS GiB |")
+    out.append("| --- | ---: | ---: | ---: | ---: |")
+    for row in rows:
+        tgs = [r["tg"] for r in row["qinfer_rounds"]]
+        out.append(f"| {row['name']} | {rounds_cell(row['probe_gbps'])} | "
+                   f"{rounds_cell([tg['gbps'] for tg in tgs])} | "
+                   f"{rounds_cell([100 * tg.get('mem_bw_share', 0) for tg in tgs])}% | "
+                   f"{max(tg['peak_rss_bytes'] for tg in tgs) / 2**30:.2f} |")
+    return out
+
+
+def run_rounds(f, args, llama):
+    """R rounds of probe + qinfer + llama.cpp on one model, the engines' order alternating."""
+    row = {"name": f.name, "qinfer_rounds": [], "llama_rounds": [], "probe_gbps": []}
+    for round_index in range(args.rounds):
+        memory = qinfer_memory(args.qinfer, args.threads)
+        row["probe_gbps"].append(memory["read_gbps"])
+        engines = ["qinfer", "llama"] if round_index % 2 == 0 else ["llama", "qinfer"]
+        for engine in engines:
+            if engine == "qinfer":
+                row["qinfer_rounds"].append(
+                    qinfer_bench(args.qinfer, f.gguf or f.hf, args, memory["read_gbps"]))
+            elif llama and f.gguf:
+                row["llama_rounds"].append(llama_bench(llama, f.gguf, args))
+        log(f"{f.name} round {round_index + 1}/{args.rounds}: probe {memory['read_gbps']:.1f} "
+            f"GB/s, qinfer tg {row['qinfer_rounds'][-1]['tg']['avg_ts']:.2f}" +
+            (f", llama.cpp tg {row['llama_rounds'][-1]['tg']['avg_ts']:.2f}"
+             if row["llama_rounds"] else ""))
+    return row
+
+
 def kept_sections(path):
     """The '## Quality' section (bench/quality.py's) of an existing results file, to keep."""
     path = pathlib.Path(path)
@@ -294,9 +374,11 @@ def main():
     parser.add_argument("--hf-n", type=int, default=32, help="transformers decode steps")
     parser.add_argument("--hf-r", type=int, default=2, help="transformers repetitions")
     parser.add_argument("--no-hf", action="store_true", help="skip transformers")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="interleaved probe/qinfer/llama.cpp rounds per model (see above)")
     parser.add_argument("--out", help="also write the tables to this markdown file")
     args = parser.parse_args()
-    for name in ("threads", "p", "n", "r", "hf_p", "hf_n", "hf_r"):
+    for name in ("threads", "p", "n", "r", "hf_p", "hf_n", "hf_r", "rounds"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
     if not os.access(args.qinfer, os.X_OK):
@@ -309,7 +391,9 @@ def main():
     files = [model_files(spec, args.qinfer) for spec in args.models]
     memory = qinfer_memory(args.qinfer, args.threads)
     rows = []
-    for f in files:
+    for f in files if args.rounds > 1 else []:
+        rows.append(run_rounds(f, args, llama))
+    for f in files if args.rounds == 1 else []:
         row = {"name": f.name, "qinfer": {}, "llama": None, "hf": {}}
         row["qinfer"] = qinfer_bench(args.qinfer, f.gguf or f.hf, args, memory["read_gbps"])
         if llama and f.gguf:
