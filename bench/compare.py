@@ -25,11 +25,12 @@ For each model, in this order and in the same run:
                 it is slow. Its pp/tg sizes are printed with its numbers.
 Prompts are random token ids everywhere: no tokenizer time in any number.
 
---rounds R > 1 runs the memory probe, qinfer and llama.cpp R times per model, interleaved (the
-order of qinfer and llama.cpp alternates from round to round), and reports per engine the median
-of the rounds' means with their range, and the median and range of the per-round ratios. Use it
-on a machine whose memory bandwidth swings between runs (the VM here reads 33 or 55 GB/s from
-one process to the next): one round of each engine then compares two different machines.
+--rounds R > 1 runs qinfer and llama.cpp R times per model, interleaved (their order alternates
+from round to round), and reports per engine the median of the rounds' means with their range,
+and the median and range of the per-round ratios. Use it on a machine whose memory bandwidth
+swings between runs (the VM here reads 33 or 55 GB/s from one process to the next): one round
+of each engine then compares two different machines. In rounds, qinfer bench measures the
+bandwidth in its own process, so its share of the bandwidth compares numbers of one process.
 Rounds do not run transformers (it is 10-100x slower; run it with --rounds 1).
 
 With --out the file is rewritten, keeping only its "## Quality" section (bench/quality.py's).
@@ -117,9 +118,11 @@ def qinfer_memory(qinfer, threads):
     return json.loads(run([qinfer, "bench", "--memory", "--json", "-t", threads]).strip())
 
 
-def qinfer_bench(qinfer, path, args, read_gbps):
+def qinfer_bench(qinfer, path, args, read_gbps=None):
+    """read_gbps None: qinfer bench measures the bandwidth itself, in its own process."""
+    probe = ["--mem-read-gbps", read_gbps] if read_gbps else []
     out = run([qinfer, "bench", "--json", "-m", path, "-t", args.threads, "-p", args.p,
-               "-n", args.n, "-r", args.r, "--mem-read-gbps", read_gbps])
+               "-n", args.n, "-r", args.r, *probe])
     lines = [json.loads(line) for line in out.splitlines() if line.strip()]
     return {line["test"][:2]: line for line in lines if line["test"] != "memory"}
 
@@ -298,8 +301,9 @@ def report(rows, memory, args, load_before, load_after, llama):
 
 def rounds_report(rows, args):
     """Tables of an interleaved --rounds run: medians and ranges over the rounds."""
-    out = [f"{args.rounds} interleaved rounds per model (probe, then qinfer and llama.cpp in "
-           f"alternating order); each cell: median of the rounds' means [min-max].", ""]
+    out = [f"{args.rounds} interleaved rounds per model (qinfer and llama.cpp in alternating "
+           f"order); each cell: median of the rounds' means [min-max]. Read BW: measured by "
+           f"each qinfer bench process before it loads the model.", ""]
     out.append("| model | test | qinfer t/s | llama.cpp t/s | qinfer / llama.cpp per round |")
     out.append("| --- | --- | ---: | ---: | ---: |")
     for row in rows:
@@ -316,7 +320,8 @@ def rounds_report(rows, args):
     out.append("| --- | ---: | ---: | ---: | ---: |")
     for row in rows:
         tgs = [r["tg"] for r in row["qinfer_rounds"]]
-        out.append(f"| {row['name']} | {rounds_cell(row['probe_gbps'])} | "
+        probes = [tg["gbps"] / tg["mem_bw_share"] for tg in tgs if tg.get("mem_bw_share")]
+        out.append(f"| {row['name']} | {rounds_cell(probes)} | "
                    f"{rounds_cell([tg['gbps'] for tg in tgs])} | "
                    f"{rounds_cell([100 * tg.get('mem_bw_share', 0) for tg in tgs])}% | "
                    f"{max(tg['peak_rss_bytes'] for tg in tgs) / 2**30:.2f} |")
@@ -324,20 +329,18 @@ def rounds_report(rows, args):
 
 
 def run_rounds(f, args, llama):
-    """R rounds of probe + qinfer + llama.cpp on one model, the engines' order alternating."""
-    row = {"name": f.name, "qinfer_rounds": [], "llama_rounds": [], "probe_gbps": []}
+    """R rounds of qinfer + llama.cpp on one model, the engines' order alternating."""
+    row = {"name": f.name, "qinfer_rounds": [], "llama_rounds": []}
     for round_index in range(args.rounds):
-        memory = qinfer_memory(args.qinfer, args.threads)
-        row["probe_gbps"].append(memory["read_gbps"])
         engines = ["qinfer", "llama"] if round_index % 2 == 0 else ["llama", "qinfer"]
         for engine in engines:
             if engine == "qinfer":
-                row["qinfer_rounds"].append(
-                    qinfer_bench(args.qinfer, f.gguf or f.hf, args, memory["read_gbps"]))
+                row["qinfer_rounds"].append(qinfer_bench(args.qinfer, f.gguf or f.hf, args))
             elif llama and f.gguf:
                 row["llama_rounds"].append(llama_bench(llama, f.gguf, args))
-        log(f"{f.name} round {round_index + 1}/{args.rounds}: probe {memory['read_gbps']:.1f} "
-            f"GB/s, qinfer tg {row['qinfer_rounds'][-1]['tg']['avg_ts']:.2f}" +
+        tg = row["qinfer_rounds"][-1]["tg"]
+        log(f"{f.name} round {round_index + 1}/{args.rounds}: qinfer tg {tg['avg_ts']:.2f} "
+            f"({100 * tg.get('mem_bw_share', 0):.0f}% of its probe)" +
             (f", llama.cpp tg {row['llama_rounds'][-1]['tg']['avg_ts']:.2f}"
              if row["llama_rounds"] else ""))
     return row
