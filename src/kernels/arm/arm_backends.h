@@ -40,6 +40,14 @@ void matmul_quant_dotprod(const void* xq, int64_t M, int64_t K, const void* w, D
                           int64_t n_begin, int64_t n_end, float* y, int64_t ldy, void* scratch);
 void matmul_quant_i8mm(const void* xq, int64_t M, int64_t K, const void* w, DType w_dtype,
                        int64_t n_begin, int64_t n_end, float* y, int64_t ldy, void* scratch);
+// KernelTable's packed_bytes / pack_rows / matmul_packed for SDOT: Q8_0, Q4_K and Q6_K repacked
+// at load into quads of 4 rows interleaved by 4 bytes (quant_matmul_packed_dotprod.cpp).
+int64_t packed_bytes_dotprod(DType w_dtype, int64_t N, int64_t K);
+void pack_rows_dotprod(const void* w, DType w_dtype, int64_t K, int64_t n_begin, int64_t n_end,
+                       void* packed);
+void matmul_packed_dotprod(const void* xq, int64_t M, int64_t K, const void* packed,
+                           DType w_dtype, int64_t n_begin, int64_t n_end, float* y, int64_t ldy,
+                           void* scratch);
 // Decode (M = 1) with vector-length-agnostic SVE SDOT; M > 1 is matmul_quant_i8mm.
 void matmul_quant_sve(const void* xq, int64_t M, int64_t K, const void* w, DType w_dtype,
                       int64_t n_begin, int64_t n_end, float* y, int64_t ldy, void* scratch);

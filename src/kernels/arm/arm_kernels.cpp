@@ -24,13 +24,23 @@ KernelTable arm_table(const char* name,
   return table;
 }
 
+// Matrices repacked at load for SDOT's by-element form: the tuned path of the dotprod-only
+// servers (the i8mm and SVE tables keep the ggml blocks, which their kernels repack per tile).
+KernelTable with_dotprod_packing(KernelTable table) {
+  table.packed_bytes = arm::packed_bytes_dotprod;
+  table.pack_rows = arm::pack_rows_dotprod;
+  table.matmul_packed = arm::matmul_packed_dotprod;
+  return table;
+}
+
 }  // namespace
 
 std::vector<const KernelTable*> arm_kernel_tables(const CpuFeatures& features) {
   // ARMv8.0 NEON: Cortex-A72 class (Phytium).
   static const KernelTable neon = arm_table("neon", arm::matmul_quant_neon);
   // SDOT: Kunpeng 920, Ampere Altra, Graviton2.
-  static const KernelTable dotprod = arm_table("dotprod", arm::matmul_quant_dotprod);
+  static const KernelTable dotprod =
+      with_dotprod_packing(arm_table("dotprod", arm::matmul_quant_dotprod));
   // SMMLA for prefill (SDOT for decode): Graviton3+.
   static const KernelTable i8mm = arm_table("i8mm", arm::matmul_quant_i8mm);
   // SVE SDOT for decode, the i8mm kernels for prefill: Graviton3 (256-bit), Graviton4 (128-bit).

@@ -6,10 +6,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <deque>
 #include <random>
 #include <vector>
 
+#include "kernels/dispatch.h"
 #include "model/qwen3.h"
 #include "tensor/quantize.h"
 #include "model_test_files.h"
@@ -134,6 +136,41 @@ TEST(Qwen3QuantizedForward, BatchedSequencesEqualEachRunAlone) {
     }
   }
   testing::expect_batched_equals_alone(model.config, bf16, 2);
+}
+
+// Matrices repacked for the running backend (as model/resident_weights.h does at load) give the
+// logits of their blocks, decoding one token at a time and in prefill chunks.
+TEST(Qwen3QuantizedForward, PackedMatricesGiveTheLogitsOfTheBlocks) {
+  QuantModel model;
+  const KernelTable& table = kernels();
+  if (table.packed_bytes == nullptr) GTEST_SKIP() << table.name << " does not pack matrices";
+  ModelWeights packed = model.quantized;
+  std::deque<std::vector<std::byte>> storage;
+  int packed_matrices = 0;
+  auto pack = [&](TensorView& view) {
+    const int64_t bytes = table.packed_bytes(view.dtype, view.rows(), view.cols());
+    if (bytes == 0) return;
+    std::vector<std::byte>& buffer = storage.emplace_back(static_cast<size_t>(bytes + 64));
+    auto* aligned = reinterpret_cast<std::byte*>(
+        (reinterpret_cast<uintptr_t>(buffer.data()) + 63) / 64 * 64);
+    table.pack_rows(view.data, view.dtype, view.cols(), 0, view.rows(), aligned);
+    view.packed = aligned;
+    ++packed_matrices;
+  };
+  pack(packed.lm_head);
+  for (LayerWeights& layer : packed.layers) {
+    for (TensorView* m : {&layer.q_proj, &layer.k_proj, &layer.v_proj, &layer.o_proj,
+                          &layer.gate_proj, &layer.up_proj, &layer.down_proj}) {
+      pack(*m);
+    }
+  }
+  if (packed_matrices == 0) GTEST_SKIP() << table.name << " packs none of these types";
+  std::vector<int32_t> ids;
+  for (int i = 0; i < 21; ++i) ids.push_back((i * 11 + 5) % 40);
+  const std::vector<float> blocks = all_logits(model.config, model.quantized, ids, 32, 2);
+  EXPECT_EQ(all_logits(model.config, packed, ids, 32, 2), blocks) << table.name;
+  EXPECT_EQ(all_logits(model.config, packed, ids, 1, 2), blocks) << table.name;
+  EXPECT_EQ(all_logits(model.config, packed, ids, 6, 1), blocks) << table.name;
 }
 
 TEST(Qwen3QuantizedForward, CloseToTheDequantizedF32Model) {
