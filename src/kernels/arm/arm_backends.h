@@ -40,7 +40,7 @@ void matmul_quant_dotprod(const void* xq, int64_t M, int64_t K, const void* w, D
                           int64_t n_begin, int64_t n_end, float* y, int64_t ldy, void* scratch);
 void matmul_quant_i8mm(const void* xq, int64_t M, int64_t K, const void* w, DType w_dtype,
                        int64_t n_begin, int64_t n_end, float* y, int64_t ldy, void* scratch);
-// KernelTable's packed_bytes / pack_rows / matmul_packed for SDOT: Q8_0, Q4_K and Q6_K repacked
+// KernelTable's packed_bytes / pack_rows / matmul_packed for SDOT: every quantized type repacked
 // at load into quads of 4 rows interleaved by 4 bytes (quant_matmul_packed_dotprod.cpp).
 int64_t packed_bytes_dotprod(DType w_dtype, int64_t N, int64_t K);
 void pack_rows_dotprod(const void* w, DType w_dtype, int64_t K, int64_t n_begin, int64_t n_end,

@@ -8,9 +8,10 @@
 // them, and the float step is one 4-lane operation per block, the canonical one
 // (kernels/quant_act.h): results are bit-identical to matmul_quant on the original blocks.
 //
-// Each quad block takes exactly the bytes of the four ggml blocks it replaces, so packing at
-// load costs no memory. Decode (M = 1) streams quads; prefill runs up to 4 activation rows per
-// pass over a quad, whose decoded values stay in registers, for chunks of kChunkRowsX rows.
+// Every quantized type (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K) is packed, and each quad block takes
+// exactly the bytes of the four ggml blocks it replaces, so packing at load costs no memory.
+// Decode (M = 1) streams quads; prefill runs up to 4 activation rows per pass over a quad, whose
+// decoded values stay in registers, for chunks of kChunkRowsX rows.
 #include <arm_neon.h>
 
 #include <algorithm>
@@ -41,20 +42,38 @@ struct QuadQ8_0 {
 };
 static_assert(sizeof(QuadQ8_0) == kQuadRows * sizeof(BlockQ8_0));
 
-// Q4_K: the rows' d and dmin; the 6-bit scales and mins of entry e = 4 * sub-block + row as
-// planes (scale_low[i]: low 4 bits of scales e = i and i + 16 in its low and high nibble, min_low
-// likewise; high[i]: the top 2 bits of scale i, scale i + 16, min i, min i + 16 from bit 0 up);
-// the 128 qs bytes of each row interleaved (ggml order: byte 32 p + i holds value 64 p + i in
-// its low nibble, 64 p + 32 + i in its high one).
-struct QuadQ4_K {
+// Q4_0: the rows' scales, then their 16 qs bytes interleaved (byte i: value i in the low
+// nibble, i + 16 in the high one, both stored + 8).
+struct QuadQ4_0 {
+  uint16_t d[kQuadRows];
+  uint8_t qs[kQuadRows * kQK4_0 / 2];
+};
+static_assert(sizeof(QuadQ4_0) == kQuadRows * sizeof(BlockQ4_0));
+
+// Q4_K / Q5_K, first: the rows' d and dmin; the 6-bit scales and mins of entry
+// e = 4 * sub-block + row as planes (scale_low[i]: low 4 bits of scales e = i and i + 16 in its
+// low and high nibble, min_low likewise; high[i]: the top 2 bits of scale i, scale i + 16,
+// min i, min i + 16 from bit 0 up).
+struct QuadK4Scales {
   uint16_t d[kQuadRows];
   uint16_t dmin[kQuadRows];
   uint8_t scale_low[16];
   uint8_t min_low[16];
   uint8_t high[16];
+};
+// Then the 128 qs bytes of each row interleaved (ggml order: byte 32 p + i holds value 64 p + i
+// in its low nibble, 64 p + 32 + i in its high one).
+struct QuadQ4_K : QuadK4Scales {
   uint8_t qs[kQuadRows * kQK_K / 2];
 };
 static_assert(sizeof(QuadQ4_K) == kQuadRows * sizeof(BlockQ4_K));
+// Q5_K adds the 32 qh bytes of each row interleaved (bit j of byte i: the fifth bit of value
+// 32 j + i), so qh group g pairs with qs group g of every 32-byte run p.
+struct QuadQ5_K : QuadK4Scales {
+  uint8_t qh[kQuadRows * kQK_K / 8];
+  uint8_t qs[kQuadRows * kQK_K / 2];
+};
+static_assert(sizeof(QuadQ5_K) == kQuadRows * sizeof(BlockQ5_K));
 
 // Q6_K: the rows' d; the int8 scale of entry 4 * sub-block + row; ql and qh interleaved (each
 // half of 128 values: 64 ql bytes and 32 qh bytes per row, halves one after the other).
@@ -82,16 +101,24 @@ void pack_quad(const BlockQ8_0* const (&w)[kQuadRows], QuadQ8_0* out) {
   interleave_rows(qs, kQK8_0, reinterpret_cast<uint8_t*>(out->qs));
 }
 
-void pack_quad(const BlockQ4_K* const (&w)[kQuadRows], QuadQ4_K* out) {
-  uint8_t scales[32], mins[32];
+void pack_quad(const BlockQ4_0* const (&w)[kQuadRows], QuadQ4_0* out) {
   const uint8_t* qs[kQuadRows];
+  for (int r = 0; r < kQuadRows; ++r) {
+    out->d[r] = w[r]->d;
+    qs[r] = w[r]->qs;
+  }
+  interleave_rows(qs, kQK4_0 / 2, out->qs);
+}
+
+template <class Block>
+void pack_k4_scales(const Block* const (&w)[kQuadRows], QuadK4Scales* out) {
+  uint8_t scales[32], mins[32];
   for (int r = 0; r < kQuadRows; ++r) {
     out->d[r] = w[r]->d;
     out->dmin[r] = w[r]->dmin;
     for (int sub = 0; sub < 8; ++sub) {
       scale_min_k4(sub, w[r]->scales, &scales[4 * sub + r], &mins[4 * sub + r]);
     }
-    qs[r] = w[r]->qs;
   }
   for (int i = 0; i < 16; ++i) {
     out->scale_low[i] = static_cast<uint8_t>((scales[i] & 15) | (scales[i + 16] & 15) << 4);
@@ -99,7 +126,25 @@ void pack_quad(const BlockQ4_K* const (&w)[kQuadRows], QuadQ4_K* out) {
     out->high[i] = static_cast<uint8_t>(scales[i] >> 4 | (scales[i + 16] >> 4) << 2 |
                                         (mins[i] >> 4) << 4 | (mins[i + 16] >> 4) << 6);
   }
+}
+
+void pack_quad(const BlockQ4_K* const (&w)[kQuadRows], QuadQ4_K* out) {
+  pack_k4_scales(w, out);
+  const uint8_t* qs[kQuadRows];
+  for (int r = 0; r < kQuadRows; ++r) qs[r] = w[r]->qs;
   interleave_rows(qs, kQK_K / 2, out->qs);
+}
+
+void pack_quad(const BlockQ5_K* const (&w)[kQuadRows], QuadQ5_K* out) {
+  pack_k4_scales(w, out);
+  const uint8_t* qs[kQuadRows];
+  const uint8_t* qh[kQuadRows];
+  for (int r = 0; r < kQuadRows; ++r) {
+    qs[r] = w[r]->qs;
+    qh[r] = w[r]->qh;
+  }
+  interleave_rows(qs, kQK_K / 2, out->qs);
+  interleave_rows(qh, kQK_K / 8, out->qh);
 }
 
 void pack_quad(const BlockQ6_K* const (&w)[kQuadRows], QuadQ6_K* out) {
@@ -178,9 +223,40 @@ struct QuadKernelQ8_0 {
   }
 };
 
-struct QuadKernelQ4_K {
-  using Quad = QuadQ4_K;
-  using W = BlockQ4_K;
+struct QuadKernelQ4_0 {
+  using Quad = QuadQ4_0;
+  using W = BlockQ4_0;
+  using X = ActQ8_32;
+  static constexpr int64_t kBlockElements = kQK4_0;
+
+  template <int MR>
+  static void tile(const Quad* w, const X* const (&x)[MR], int64_t nb, float32x4_t (&acc)[MR]) {
+    const uint8x16_t low4 = vdupq_n_u8(0x0f);
+    for (int64_t b = 0; b < nb; ++b) {
+      const Quad& quad = w[b];
+      int8x16_t low[4], high[4];
+#pragma GCC unroll 4
+      for (int g = 0; g < 4; ++g) {
+        const uint8x16_t q = vld1q_u8(quad.qs + 16 * g);
+        low[g] = vreinterpretq_s8_u8(vandq_u8(q, low4));
+        high[g] = vreinterpretq_s8_u8(vshrq_n_u8(q, 4));
+      }
+      const float32x4_t w_d = f16x4_load(quad.d);
+      for (int m = 0; m < MR; ++m) {
+        const int8_t* xs = x[m][b].qs;
+        const int32x4_t dot =
+            dot_quad16(dot_quad16(vdupq_n_s32(0), low, vld1q_s8(xs)), high, vld1q_s8(xs + 16));
+        // The nibbles are stored + 8: sum (nib - 8) * x = sum nib * x - 8 * sum x.
+        acc[m] = float_step(acc[m], w_d, x[m][b].d, vsubq_s32(dot, vdupq_n_s32(8 * x[m][b].sum)));
+      }
+    }
+  }
+};
+
+template <class QuadType, class Block, bool kFifthBit>
+struct QuadKernelK4K5 {
+  using Quad = QuadType;
+  using W = Block;
   using X = BlockQ8_K;
   static constexpr int64_t kBlockElements = kQK_K;
 
@@ -212,8 +288,17 @@ struct QuadKernelQ4_K {
 #pragma GCC unroll 8
         for (int g = 0; g < 8; ++g) {
           const uint8x16_t q = vld1q_u8(quad.qs + 128 * p + 16 * g);
-          low[g / 4][g % 4] = vreinterpretq_s8_u8(vandq_u8(q, low4));
-          hi[g / 4][g % 4] = vreinterpretq_s8_u8(vshrq_n_u8(q, 4));
+          uint8x16_t q_low = vandq_u8(q, low4), q_high = vshrq_n_u8(q, 4);
+          if constexpr (kFifthBit) {
+            const uint8x16_t qh = vld1q_u8(quad.qh + 16 * g), sixteen = vdupq_n_u8(16);
+            const auto bit = [&](int j) {
+              return vandq_u8(vtstq_u8(qh, vdupq_n_u8(static_cast<uint8_t>(1u << j))), sixteen);
+            };
+            q_low = vorrq_u8(q_low, bit(2 * p));
+            q_high = vorrq_u8(q_high, bit(2 * p + 1));
+          }
+          low[g / 4][g % 4] = vreinterpretq_s8_u8(q_low);
+          hi[g / 4][g % 4] = vreinterpretq_s8_u8(q_high);
         }
         for (int m = 0; m < MR; ++m) {
           const int8_t* xs = x[m][b].qs + 64 * p;
@@ -241,6 +326,9 @@ struct QuadKernelQ4_K {
     }
   }
 };
+
+using QuadKernelQ4_K = QuadKernelK4K5<QuadQ4_K, BlockQ4_K, false>;
+using QuadKernelQ5_K = QuadKernelK4K5<QuadQ5_K, BlockQ5_K, true>;
 
 struct QuadKernelQ6_K {
   using Quad = QuadQ6_K;
@@ -358,11 +446,15 @@ int64_t packed_bytes_dotprod(DType w_dtype, int64_t N, int64_t K) {
   switch (w_dtype) {
     case DType::Q8_0:
       return K % kQK8_0 == 0 ? N * quad_bytes_per_row<QuadKernelQ8_0>(K) : 0;
+    case DType::Q4_0:
+      return K % kQK4_0 == 0 ? N * quad_bytes_per_row<QuadKernelQ4_0>(K) : 0;
     case DType::Q4_K:
       return K % kQK_K == 0 ? N * quad_bytes_per_row<QuadKernelQ4_K>(K) : 0;
+    case DType::Q5_K:
+      return K % kQK_K == 0 ? N * quad_bytes_per_row<QuadKernelQ5_K>(K) : 0;
     case DType::Q6_K:
       return K % kQK_K == 0 ? N * quad_bytes_per_row<QuadKernelQ6_K>(K) : 0;
-    default: return 0;  // Q4_0 and Q5_K read their blocks (matmul_quant_dotprod)
+    default: return 0;
   }
 }
 
@@ -370,7 +462,9 @@ void pack_rows_dotprod(const void* w, DType w_dtype, int64_t K, int64_t n_begin,
                        void* packed) {
   switch (w_dtype) {
     case DType::Q8_0: pack_quads<QuadKernelQ8_0>(w, K, n_begin, n_end, packed); return;
+    case DType::Q4_0: pack_quads<QuadKernelQ4_0>(w, K, n_begin, n_end, packed); return;
     case DType::Q4_K: pack_quads<QuadKernelQ4_K>(w, K, n_begin, n_end, packed); return;
+    case DType::Q5_K: pack_quads<QuadKernelQ5_K>(w, K, n_begin, n_end, packed); return;
     case DType::Q6_K: pack_quads<QuadKernelQ6_K>(w, K, n_begin, n_end, packed); return;
     default: __builtin_trap();  // packed_bytes_dotprod said 0: nothing is packed
   }
@@ -381,7 +475,9 @@ void matmul_packed_dotprod(const void* xq, int64_t M, int64_t K, const void* pac
                            void* /*scratch*/) {
   switch (w_dtype) {
     case DType::Q8_0: matmul_quads<QuadKernelQ8_0>(xq, M, K, packed, n_begin, n_end, y, ldy); return;
+    case DType::Q4_0: matmul_quads<QuadKernelQ4_0>(xq, M, K, packed, n_begin, n_end, y, ldy); return;
     case DType::Q4_K: matmul_quads<QuadKernelQ4_K>(xq, M, K, packed, n_begin, n_end, y, ldy); return;
+    case DType::Q5_K: matmul_quads<QuadKernelQ5_K>(xq, M, K, packed, n_begin, n_end, y, ldy); return;
     case DType::Q6_K: matmul_quads<QuadKernelQ6_K>(xq, M, K, packed, n_begin, n_end, y, ldy); return;
     default: __builtin_trap();
   }
