@@ -30,7 +30,8 @@ from round to round), and reports per engine the median of the rounds' means wit
 and the median and range of the per-round ratios. Use it on a machine whose memory bandwidth
 swings between runs (the VM here reads 33 or 55 GB/s from one process to the next): one round
 of each engine then compares two different machines. In rounds, qinfer bench measures the
-bandwidth in its own process, so its share of the bandwidth compares numbers of one process.
+bandwidth in its own process, before and after its tests, and its share of the bandwidth is of
+the larger of the two.
 Rounds do not run transformers (it is 10-100x slower; run it with --rounds 1).
 
 With --out the file is rewritten, keeping only its "## Quality" section (bench/quality.py's).
@@ -303,7 +304,7 @@ def rounds_report(rows, args):
     """Tables of an interleaved --rounds run: medians and ranges over the rounds."""
     out = [f"{args.rounds} interleaved rounds per model (qinfer and llama.cpp in alternating "
            f"order); each cell: median of the rounds' means [min-max]. Read BW: measured by "
-           f"each qinfer bench process before it loads the model.", ""]
+           f"each qinfer bench process before and after its tests, the larger.", ""]
     out.append("| model | test | qinfer t/s | llama.cpp t/s | qinfer / llama.cpp per round |")
     out.append("| --- | --- | ---: | ---: | ---: |")
     for row in rows:
