@@ -11,9 +11,9 @@
 // The read bandwidth is measured at the start and after each model's tests with the same threads
 // (a few seconds each; a model's share is of the larger of its two) unless given with
 // --mem-read-gbps or skipped with --no-memory.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>

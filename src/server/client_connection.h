@@ -6,9 +6,15 @@
 // meanwhile.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 namespace qinfer::server {
+
+// How often a request in progress looks at its client: the bound on noticing one that left
+// (the SSE writer between frames, a non-streaming handler while its choices run) and freeing its
+// slots. Ten cheap checks a second per request.
+inline constexpr std::chrono::milliseconds kClientCheckInterval{100};
 
 class ClientConnection {
  public:

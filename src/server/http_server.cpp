@@ -19,9 +19,9 @@
 
 #include "api/openai_error.h"
 #include "server/api_key_auth.h"
+#include "server/client_connection.h"
 #include "server/request_id.h"
 #include "server/response_writer.h"
-#include "server/client_connection.h"
 #include "server/tls_files.h"
 
 namespace qinfer::server {

@@ -21,6 +21,7 @@
 #include "engine/scheduler.h"
 #include "engine/text_assets.h"
 #include "model/model.h"
+#include "server/client_connection.h"
 #include "server/generation_job.h"
 #include "server/http_server.h"
 
@@ -77,10 +78,6 @@ api::ApiResult<api::Json> parse_request_object(const Request& request);
 
 // An ApiError as a response, with Retry-After for 429 and 503.
 JsonResponse api_error_response(const api::ApiError& error);
-
-// How often a non-streaming request looks at its connection while its choices run: the bound
-// on freeing the slots of a client that left (the streaming writer polls as often).
-inline constexpr std::chrono::milliseconds kClientCheckInterval{100};
 
 // Runs a request's choices: their callbacks call state->on_token / state->on_done. Returns the
 // refusal as an error response, the stream when streaming, the error response of a failed

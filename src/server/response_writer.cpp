@@ -4,14 +4,11 @@
 #include <string_view>
 #include <utility>
 
+#include "server/client_connection.h"
+
 namespace qinfer::server {
 
 namespace {
-
-// How long the SSE writer waits for frames before it checks the client and lets httplib check
-// for shutdown: the bound on noticing a disconnect while the producer is silent (a long
-// prefill), and on stop() waiting for a stream. Ten cheap wake-ups a second per idle stream.
-constexpr std::chrono::milliseconds kStreamPollInterval{100};
 
 constexpr std::string_view kKeepAliveComment = ": keep-alive\n\n";
 
@@ -21,7 +18,9 @@ void apply_headers(httplib::Response& response, const ExtraHeaders& headers) {
 }
 
 // One call of httplib's chunked content provider per wait: take what the producer queued (up
-// to kStreamPollInterval), write it, and return so httplib can check whether the server stops.
+// to kClientCheckInterval, server/client_connection.h), write it, and return so httplib checks
+// the client and whether the server stops. That wait is also the bound on noticing a disconnect
+// while the producer is silent (a long prefill) and on stop() waiting for a stream.
 class SseWriter {
  public:
   SseWriter(std::shared_ptr<SseStream> stream, std::chrono::milliseconds keep_alive_interval)
@@ -31,11 +30,11 @@ class SseWriter {
 
   bool operator()(httplib::DataSink& sink) {
     using std::chrono::milliseconds;
-    milliseconds wait = kStreamPollInterval;
+    milliseconds wait = kClientCheckInterval;
     if (keep_alive_interval_ > milliseconds(0)) {
       const auto until_keep_alive = std::chrono::duration_cast<milliseconds>(
           last_write_ + keep_alive_interval_ - std::chrono::steady_clock::now());
-      wait = std::clamp(until_keep_alive, milliseconds(0), kStreamPollInterval);
+      wait = std::clamp(until_keep_alive, milliseconds(0), kClientCheckInterval);
     }
 
     std::string frames;
