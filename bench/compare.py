@@ -11,8 +11,10 @@ models/bench/ (git-ignored) with `qinfer mkmodel --preset P --format gguf|hf --d
 and, for quantized types, `qinfer quantize BF16.gguf OUT.gguf --type TYPE`.
 
 For each model, in this order and in the same run:
-  qinfer        `qinfer bench --json` on the GGUF file (the HF directory if there is no GGUF),
-                with the read bandwidth measured once at the start (`qinfer bench --memory`)
+  qinfer        `qinfer bench --json` on the GGUF file (the HF directory if there is no GGUF);
+                its share of the memory bandwidth is against the read bandwidth it measures just
+                before and after each of its tg runs (the machine's, once at the start, is
+                printed too: `qinfer bench --memory`)
   llama.cpp     when LLAMA_BENCH=/path/to/llama-bench is set: `llama-bench -o json` on the
                 same GGUF file with the same -t/-p/-n/-r (its own warm-up, batch 2048, ubatch 512);
                 LLAMA_BENCH_ARGS adds flags (e.g. "--poll 0" on a busy machine, where its
@@ -28,10 +30,8 @@ Prompts are random token ids everywhere: no tokenizer time in any number.
 --rounds R > 1 runs qinfer and llama.cpp R times per model, interleaved (their order alternates
 from round to round), and reports per engine the median of the rounds' means with their range,
 and the median and range of the per-round ratios. Use it on a machine whose memory bandwidth
-swings between runs (the VM here reads 33 or 55 GB/s from one process to the next): one round
-of each engine then compares two different machines. In rounds, qinfer bench measures the
-bandwidth in its own process, before and after its tests, and its share of the bandwidth is of
-the larger of the two.
+swings (the VM here switches between ~35 and ~60 GB/s phases every few seconds): one round of
+each engine may then compare two different machines.
 Rounds do not run transformers (it is 10-100x slower; run it with --rounds 1).
 
 With --out the file is rewritten, keeping only its "## Quality" section (bench/quality.py's).
@@ -119,11 +119,9 @@ def qinfer_memory(qinfer, threads):
     return json.loads(run([qinfer, "bench", "--memory", "--json", "-t", threads]).strip())
 
 
-def qinfer_bench(qinfer, path, args, read_gbps=None):
-    """read_gbps None: qinfer bench measures the bandwidth itself, in its own process."""
-    probe = ["--mem-read-gbps", read_gbps] if read_gbps else []
+def qinfer_bench(qinfer, path, args):
     out = run([qinfer, "bench", "--json", "-m", path, "-t", args.threads, "-p", args.p,
-               "-n", args.n, "-r", args.r, *probe])
+               "-n", args.n, "-r", args.r])
     lines = [json.loads(line) for line in out.splitlines() if line.strip()]
     return {line["test"][:2]: line for line in lines if line["test"] != "memory"}
 
@@ -303,8 +301,9 @@ def report(rows, memory, args, load_before, load_after, llama):
 def rounds_report(rows, args):
     """Tables of an interleaved --rounds run: medians and ranges over the rounds."""
     out = [f"{args.rounds} interleaved rounds per model (qinfer and llama.cpp in alternating "
-           f"order); each cell: median of the rounds' means [min-max]. Read BW: measured by "
-           f"each qinfer bench process before and after its tests, the larger.", ""]
+           f"order); each cell: median of the rounds' means [min-max]. Read BW: probed by "
+           f"qinfer bench just before and after each of its tg runs (the larger); its share is "
+           f"the median over the runs of each one's GB/s over its own probe.", ""]
     out.append("| model | test | qinfer t/s | llama.cpp t/s | qinfer / llama.cpp per round |")
     out.append("| --- | --- | ---: | ---: | ---: |")
     for row in rows:
@@ -321,7 +320,8 @@ def rounds_report(rows, args):
     out.append("| --- | ---: | ---: | ---: | ---: |")
     for row in rows:
         tgs = [r["tg"] for r in row["qinfer_rounds"]]
-        probes = [tg["gbps"] / tg["mem_bw_share"] for tg in tgs if tg.get("mem_bw_share")]
+        probes = [median(tg["mem_read_gbps_samples"]) for tg in tgs
+                  if tg.get("mem_read_gbps_samples")]
         out.append(f"| {row['name']} | {rounds_cell(probes)} | "
                    f"{rounds_cell([tg['gbps'] for tg in tgs])} | "
                    f"{rounds_cell([100 * tg.get('mem_bw_share', 0) for tg in tgs])}% | "
@@ -399,7 +399,7 @@ def main():
         rows.append(run_rounds(f, args, llama))
     for f in files if args.rounds == 1 else []:
         row = {"name": f.name, "qinfer": {}, "llama": None, "hf": {}}
-        row["qinfer"] = qinfer_bench(args.qinfer, f.gguf or f.hf, args, memory["read_gbps"])
+        row["qinfer"] = qinfer_bench(args.qinfer, f.gguf or f.hf, args)
         if llama and f.gguf:
             row["llama"] = llama_bench(llama, f.gguf, args)
         if not args.no_hf and f.hf:

@@ -8,9 +8,11 @@
 // r runs), the weight bytes a decode step reads x tg tokens/s as GB/s and its share of the
 // machine's read bandwidth, peak RSS, kernel backend, threads and KV cache type (engine/bench.h
 // says exactly what is timed; engine/bench_report.h documents the table and the JSON lines).
-// The read bandwidth is measured at the start and after each model's tests with the same threads
-// (a few seconds each; a model's share is of the larger of its two) unless given with
-// --mem-read-gbps or skipped with --no-memory.
+// The read bandwidth is measured at the start with the same threads (printed), and just before
+// and after each tg repetition (3 runs each): the share is the median over repetitions against
+// each one's adjacent probes (engine/bench_report.h), because a machine's bandwidth can change
+// within seconds (engine/bench.h).
+// --mem-read-gbps gives the bandwidth instead (the share is then of it), --no-memory skips it.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -89,35 +91,25 @@ Status run_bench(const BenchCliOptions& options) {
   std::optional<double> read_gbps = options.mem_read_gbps;
   const bool measure_memory = !read_gbps && !options.no_memory;
   if (measure_memory) {
+    MemoryBandwidthOptions probe;
+    probe.array_bytes = static_cast<uint64_t>(options.memory_mib) << 20;
+    probe.runs = std::min(options.memory_runs, 3);
+    bench.probe_decode = probe;
     QINFER_ASSIGN_OR_RETURN(const MemoryBandwidth bandwidth, measure(pool, options));
     read_gbps = bandwidth.read_gbps;
     emit(options.json ? engine::memory_bandwidth_json(bandwidth)
                       : engine::memory_bandwidth_text(bandwidth) + "\n");
   }
   if (!options.json) emit(engine::bench_table_header());
-  std::string later_measurements;
   for (const std::string& model : options.models) {
     QINFER_ASSIGN_OR_RETURN(const engine::ModelBenchResult result,
                             engine::bench_model(model, pool, bench));
-    std::optional<double> share_of = read_gbps;
-    if (measure_memory) {
-      // A machine's bandwidth can move between minutes (a VM's host, other tenants: the one
-      // this was written on reads 33 or 55 GB/s from one minute to the next). Measured again
-      // after the model's tests, the larger of the two is the share's denominator: a decode
-      // that ran in a fast phase is never credited against a slow probe.
-      QINFER_ASSIGN_OR_RETURN(const MemoryBandwidth after, measure(pool, options));
-      share_of = std::max(*read_gbps, after.read_gbps);
-      if (options.json) {
-        emit(engine::memory_bandwidth_json(after));
-      } else {
-        later_measurements += "after " + model + ": " + engine::memory_bandwidth_text(after);
-      }
-    }
-    emit(options.json ? engine::bench_json_lines(result, share_of)
-                      : engine::bench_table_rows(result, share_of));
+    emit(options.json ? engine::bench_json_lines(result, read_gbps)
+                      : engine::bench_table_rows(result, read_gbps));
   }
-  if (!later_measurements.empty()) {
-    emit("\n" + later_measurements + "mem BW %: of the larger read bandwidth, before or after\n");
+  if (measure_memory && !options.json) {
+    emit("\nmem BW %: median over the tg runs of each one's GB/s over the read bandwidth measured "
+         "just before and just after it (the larger)\n");
   }
   return ok_status();
 }

@@ -113,6 +113,20 @@ double ModelBenchResult::decode_gbps() const {
   return static_cast<double>(decode_bytes_per_token) * decode.mean() / 1e9;
 }
 
+std::optional<double> ModelBenchResult::decode_bandwidth_share() const {
+  const std::vector<double>& rates = decode.tokens_per_second;
+  if (decode_read_gbps.empty() || decode_read_gbps.size() != rates.size()) return std::nullopt;
+  std::vector<double> shares;
+  for (size_t i = 0; i < rates.size(); ++i) {
+    if (decode_read_gbps[i] <= 0) return std::nullopt;
+    shares.push_back(static_cast<double>(decode_bytes_per_token) * rates[i] / 1e9 /
+                     decode_read_gbps[i]);
+  }
+  std::sort(shares.begin(), shares.end());
+  const size_t middle = shares.size() / 2;
+  return shares.size() % 2 == 1 ? shares[middle] : (shares[middle - 1] + shares[middle]) / 2;
+}
+
 int64_t parameter_count(const ModelWeights& weights) {
   int64_t total = 0;
   for (const TensorView* view : unique_tensors(weights)) total += view->elements();
@@ -206,10 +220,23 @@ Expected<ModelBenchResult> bench_model(const std::string& path, ThreadPool& pool
     result.prefill.tokens_per_second.push_back(static_cast<double>(ids.size()) /
                                                seconds_since(start));
   }
+  auto probe = [&]() -> Expected<double> {
+    QINFER_ASSIGN_OR_RETURN(const MemoryBandwidth bandwidth,
+                            measure_memory_bandwidth(pool, *options.probe_decode));
+    return bandwidth.read_gbps;
+  };
   for (int rep = 0; rep < options.repetitions; ++rep) {
     const std::vector<int32_t> ids = random_ids(rng, options.gen_tokens + 1, config.vocab_size);
+    double read_before = 0;
+    if (options.probe_decode) {
+      QINFER_ASSIGN_OR_RETURN(read_before, probe());
+    }
     QINFER_ASSIGN_OR_RETURN(const double seconds, decode(*forward, cache, ids, options.depth));
     result.decode.tokens_per_second.push_back(static_cast<double>(options.gen_tokens) / seconds);
+    if (options.probe_decode) {
+      QINFER_ASSIGN_OR_RETURN(const double read_after, probe());
+      result.decode_read_gbps.push_back(std::max(read_before, read_after));
+    }
   }
   result.peak_rss_bytes = peak_rss_bytes();
   return result;

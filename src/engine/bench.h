@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "base/expected.h"
+#include "base/memory_bandwidth.h"
 #include "base/thread_pool.h"
 #include "model/config.h"
 #include "model/weights.h"
@@ -44,6 +45,11 @@ struct BenchOptions {
   // --kv-type: the KV cache's element type, F32 or F16; nullopt: default_kv_dtype of the
   // weights (model/kv_cache.h).
   std::optional<DType> kv_dtype = std::nullopt;
+  // When set, the read bandwidth is measured with these options just before and just after each
+  // tg repetition (ModelBenchResult::decode_read_gbps). A machine's bandwidth can change within
+  // seconds (the VM this was written on switches between ~35 and ~60 GB/s phases every few
+  // seconds, within one process), so only a probe next to the decode it divides is its ceiling.
+  std::optional<MemoryBandwidthOptions> probe_decode;
 };
 
 // Errors name the flag: p, n, r and chunk must be >= 1, d >= 0.
@@ -73,8 +79,16 @@ struct ModelBenchResult {
   SpeedSamples decode;                    // tg
   uint64_t peak_rss_bytes = 0;            // this model's peak (see base/process_stats.h)
 
+  // With BenchOptions::probe_decode, per tg repetition: the larger of the read bandwidths
+  // measured just before and just after it (a phase change during the repetition then counts
+  // against the decode, never for it).
+  std::vector<double> decode_read_gbps;
+
   // Weight bytes read per second while decoding: decode_bytes_per_token * mean tg tokens/s.
   double decode_gbps() const;
+  // The median over tg repetitions of each one's weight bytes per second over its
+  // decode_read_gbps; nullopt without those probes.
+  std::optional<double> decode_bandwidth_share() const;
 };
 
 // Parameters of the model: every matrix and norm, the embedding once when lm_head is tied to it.

@@ -96,6 +96,13 @@ std::string memory_bandwidth_json(const MemoryBandwidth& bw) {
   return out.dump() + "\n";
 }
 
+std::optional<double> bandwidth_share(const ModelBenchResult& r,
+                                      std::optional<double> read_gbps) {
+  if (const std::optional<double> share = r.decode_bandwidth_share()) return share;
+  if (read_gbps && *read_gbps > 0) return r.decode_gbps() / *read_gbps;
+  return std::nullopt;
+}
+
 std::string bench_table_header() {
   return "| model | size | params | backend | threads | kv | test | t/s | GB/s | mem BW % | "
          "load ms | peak RSS |\n"
@@ -115,9 +122,8 @@ std::string bench_table_rows(const ModelBenchResult& r, std::optional<double> re
           fmt::format("| {} | {:.2f} ± {:.2f} | - | - ", test_name("pp", r.options.prompt_tokens, r.options.depth),
                       r.prefill.mean(), r.prefill.stddev()) +
           tail;
-  const std::string share = read_gbps && *read_gbps > 0
-                                ? fmt::format("{:.0f}%", 100.0 * r.decode_gbps() / *read_gbps)
-                                : std::string("-");
+  const std::optional<double> fraction = bandwidth_share(r, read_gbps);
+  const std::string share = fraction ? fmt::format("{:.0f}%", 100.0 * *fraction) : "-";
   rows += common + fmt::format("| {} | {:.2f} ± {:.2f} | {:.1f} | {} ",
                                test_name("tg", r.options.gen_tokens, r.options.depth), r.decode.mean(),
                                r.decode.stddev(), r.decode_gbps(), share) + tail;
@@ -139,9 +145,10 @@ std::string bench_json_lines(const ModelBenchResult& r, std::optional<double> re
   tg["n_depth"] = r.options.depth;
   add_samples(tg, r.decode, r);
   tg["gbps"] = r.decode_gbps();
-  if (read_gbps && *read_gbps > 0) {
-    tg["mem_read_gbps"] = *read_gbps;
-    tg["mem_bw_share"] = r.decode_gbps() / *read_gbps;
+  if (read_gbps && *read_gbps > 0) tg["mem_read_gbps"] = *read_gbps;
+  if (!r.decode_read_gbps.empty()) tg["mem_read_gbps_samples"] = r.decode_read_gbps;
+  if (const std::optional<double> share = bandwidth_share(r, read_gbps)) {
+    tg["mem_bw_share"] = *share;
   }
   return pp.dump() + "\n" + tg.dump() + "\n";
 }

@@ -6,7 +6,8 @@
 //     peak RSS |
 // kv is the KV cache's element type (f32 or f16).
 // GB/s (weight bytes read per decode step x tg tokens/s) and its share of the measured read
-// bandwidth are filled on tg rows only; prefill is compute bound.
+// bandwidth are filled on tg rows only; prefill is compute bound. The share is
+// bandwidth_share's.
 //
 // --json: JSON Lines, one object per line, written as soon as it is known:
 //   {"test": "memory", "n_threads", "array_bytes", "runs", "triad_gbps", "read_gbps"}
@@ -19,7 +20,9 @@
 //    n + 1) positions), "n_prompt", "n_gen", "n_depth",
 //    "n_chunk", "repetitions", "avg_ts", "stddev_ts", "samples_ts", "load_ms", "warmup_ms",
 //    "peak_rss_bytes", "weight_bytes_per_token",
-//    tg only: "gbps", and when the bandwidth is known "mem_read_gbps", "mem_bw_share" (0..1)}
+//    tg only: "gbps", "mem_read_gbps" (the bandwidth given to bench_json_lines),
+//    "mem_read_gbps_samples" (ModelBenchResult::decode_read_gbps, one per repetition) and
+//    "mem_bw_share" (0..1, bandwidth_share) when known}
 //   n_prompt is 0 on tg lines and n_gen 0 on pp lines, as in llama-bench.
 #pragma once
 
@@ -36,6 +39,13 @@ std::string model_type_label(const ModelBenchResult& result);
 
 std::string memory_bandwidth_text(const MemoryBandwidth& bandwidth);
 std::string memory_bandwidth_json(const MemoryBandwidth& bandwidth);
+
+// The decode's share of the memory read bandwidth: the median of the per-repetition shares
+// against the probes next to each repetition when bench_model took them
+// (ModelBenchResult::decode_bandwidth_share), else mean GB/s over `read_gbps`; nullopt when
+// neither is known.
+std::optional<double> bandwidth_share(const ModelBenchResult& result,
+                                      std::optional<double> read_gbps);
 
 std::string bench_table_header();
 // The pp and tg rows of one model. read_gbps: the machine's measured read bandwidth, if known.

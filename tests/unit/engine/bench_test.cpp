@@ -151,6 +151,47 @@ TEST_F(BenchTest, ReportsTableRowsAndJsonLines) {
   EXPECT_EQ(bench_table_rows(*result, std::nullopt).find('%'), std::string::npos);
 }
 
+// probe_decode: one read bandwidth per tg repetition, and the share is the median of each
+// repetition's GB/s over its own probe, ahead of a bandwidth given for the whole run.
+TEST_F(BenchTest, ProbesTheBandwidthNextToEachDecodeRepetition) {
+  ThreadPool pool(1);
+  BenchOptions options = small_options();
+  options.repetitions = 3;
+  MemoryBandwidthOptions probe;
+  probe.array_bytes = uint64_t{1} << 20;
+  probe.runs = 1;
+  options.probe_decode = probe;
+  auto result = bench_model(model_dir(), pool, options);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  ASSERT_EQ(result->decode_read_gbps.size(), 3u);
+  for (double gbps : result->decode_read_gbps) EXPECT_GT(gbps, 0.0);
+
+  // Replace the measurements with known ones: shares 0.5, 0.25 and 0.1 -> median 0.25.
+  ModelBenchResult known = *result;
+  known.decode_bytes_per_token = 1'000'000'000;  // 1 GB per token: GB/s = tokens/s
+  known.decode.tokens_per_second = {5.0, 2.0, 1.0};
+  known.decode_read_gbps = {10.0, 8.0, 10.0};
+  ASSERT_TRUE(known.decode_bandwidth_share().has_value());
+  EXPECT_DOUBLE_EQ(*known.decode_bandwidth_share(), 0.25);
+  EXPECT_DOUBLE_EQ(*bandwidth_share(known, 100.0), 0.25);
+  std::istringstream lines(bench_json_lines(known, 100.0));
+  std::string line;
+  ASSERT_TRUE(std::getline(lines, line));
+  ASSERT_TRUE(std::getline(lines, line));
+  const auto tg = nlohmann::json::parse(line);
+  EXPECT_DOUBLE_EQ(tg["mem_bw_share"].get<double>(), 0.25);
+  EXPECT_EQ(tg["mem_read_gbps_samples"].size(), 3u);
+  EXPECT_NE(bench_table_rows(known, std::nullopt).find("| 25% |"), std::string::npos)
+      << bench_table_rows(known, std::nullopt);
+
+  // Even counts average the middle two; a probe count off the repetitions gives no share.
+  known.decode.tokens_per_second = {5.0, 2.0};
+  known.decode_read_gbps = {10.0, 10.0};
+  EXPECT_DOUBLE_EQ(*known.decode_bandwidth_share(), 0.35);
+  known.decode_read_gbps = {10.0};
+  EXPECT_FALSE(known.decode_bandwidth_share().has_value());
+}
+
 TEST_F(BenchTest, RejectsBadInputWithClearErrors) {
   ThreadPool pool(1);
   auto expect_error = [&](const std::string& path, BenchOptions options, const std::string& words) {
