@@ -7,8 +7,8 @@
 // `--mmap` keeps them in the mapping instead: no copy at load and page-cache pages shared
 // between processes serving the same file, at the cost of that decode speed.
 //
-// Matrices the kernel backend repacks (KernelTable::pack_rows: x86 avx512 puts Q8_0, Q4_K and
-// Q6_K in 16-row VNNI groups of the same size, arm dotprod every quantized type in 4-row quads)
+// Matrices the kernel backend repacks (KernelTable::pack_rows: x86 avx512 puts Q8_0, Q4_K, Q5_K
+// and Q6_K in 16-row VNNI groups of the same size, arm dotprod every quantized type in 4-row quads)
 // go into the arena repacked instead of copied, unless the weights stay mapped or
 // QINFER_PACK_WEIGHTS=0; results stay bit-identical.
 #pragma once

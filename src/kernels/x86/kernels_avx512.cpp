@@ -4,7 +4,7 @@
 // 32 vector registers, which let prefill share each decoded weight block among 4 activation rows.
 // Decode (Q8_0, Q4_K and Q6_K with 1-3 activation rows, BF16 with 1) runs 512-bit kernels that
 // pack two weight rows per vector (quant_matmul_avx512.inc, quant_matmul_k4_avx512.inc,
-// matmul_float_avx512.inc). Q8_0, Q4_K and Q6_K matrices repacked at load take
+// matmul_float_avx512.inc). Q8_0, Q4_K, Q5_K and Q6_K matrices repacked at load take
 // quant_matmul_packed_q8_avx512.inc / quant_matmul_packed_avx512.inc for every batch size.
 // vdpbf16ps is not used: it would round x to bf16, far outside the 1e-5 float contract.
 #include <immintrin.h>
