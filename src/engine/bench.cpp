@@ -225,20 +225,28 @@ Expected<ModelBenchResult> bench_model(const std::string& path, ThreadPool& pool
                             measure_memory_bandwidth(pool, *options.probe_decode));
     return bandwidth.read_gbps;
   };
+  // The probes' arrays are the benchmark's memory, not the model's: the peak is read before each
+  // probe and restarted after it (where the kernel cannot restart it, probes are skipped).
+  uint64_t peak = peak_rss_bytes();  // load, warm-up and prefill
+  const bool probing = options.probe_decode && reset_peak_rss();
   for (int rep = 0; rep < options.repetitions; ++rep) {
     const std::vector<int32_t> ids = random_ids(rng, options.gen_tokens + 1, config.vocab_size);
     double read_before = 0;
-    if (options.probe_decode) {
+    if (probing) {
+      peak = std::max(peak, peak_rss_bytes());
       QINFER_ASSIGN_OR_RETURN(read_before, probe());
+      reset_peak_rss();
     }
     QINFER_ASSIGN_OR_RETURN(const double seconds, decode(*forward, cache, ids, options.depth));
     result.decode.tokens_per_second.push_back(static_cast<double>(options.gen_tokens) / seconds);
-    if (options.probe_decode) {
+    peak = std::max(peak, peak_rss_bytes());
+    if (probing) {
       QINFER_ASSIGN_OR_RETURN(const double read_after, probe());
+      reset_peak_rss();
       result.decode_read_gbps.push_back(std::max(read_before, read_after));
     }
   }
-  result.peak_rss_bytes = peak_rss_bytes();
+  result.peak_rss_bytes = peak;
   return result;
 }
 

@@ -49,6 +49,8 @@ struct BenchOptions {
   // tg repetition (ModelBenchResult::decode_read_gbps). A machine's bandwidth can change within
   // seconds (the VM this was written on switches between ~35 and ~60 GB/s phases every few
   // seconds, within one process), so only a probe next to the decode it divides is its ceiling.
+  // The probes' arrays stay out of peak_rss_bytes; where the peak cannot be restarted
+  // (reset_peak_rss) no probes are taken.
   std::optional<MemoryBandwidthOptions> probe_decode;
 };
 

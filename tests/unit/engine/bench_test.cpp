@@ -192,6 +192,24 @@ TEST_F(BenchTest, ProbesTheBandwidthNextToEachDecodeRepetition) {
   EXPECT_FALSE(known.decode_bandwidth_share().has_value());
 }
 
+// The probes' arrays (3 x 64 MiB here) are not the model's memory: its peak RSS stays that of a
+// run without probes.
+TEST_F(BenchTest, ProbesStayOutOfThePeakRss) {
+  ThreadPool pool(1);
+  BenchOptions options = small_options();
+  options.repetitions = 1;
+  auto plain = bench_model(model_dir(), pool, options);
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  MemoryBandwidthOptions probe;
+  probe.array_bytes = uint64_t{64} << 20;
+  probe.runs = 1;
+  options.probe_decode = probe;
+  auto probed = bench_model(model_dir(), pool, options);
+  ASSERT_TRUE(probed.ok()) << probed.error().message;
+  if (probed->decode_read_gbps.empty()) GTEST_SKIP() << "the peak RSS cannot be restarted here";
+  EXPECT_LT(probed->peak_rss_bytes, plain->peak_rss_bytes + (uint64_t{64} << 20));
+}
+
 TEST_F(BenchTest, RejectsBadInputWithClearErrors) {
   ThreadPool pool(1);
   auto expect_error = [&](const std::string& path, BenchOptions options, const std::string& words) {
