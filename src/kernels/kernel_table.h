@@ -101,10 +101,10 @@ struct KernelTable {
                           float scale, float* scores_scratch, float* out);
 
   // Optional (null on backends without): quantized matrices repacked once at load into the
-  // layout this backend's matmul_packed streams (x86 avx512: Q8_0, Q4_K, Q5_K and Q6_K as 16-row groups
-  // whose quants interleave for VNNI, so no per-call unpacking; a group takes the bytes of the
-  // 16 x 256 blocks it replaces, Q6_K 1% more; arm dotprod: every quantized type as quads of
-  // 4 rows interleaved by 4 bytes for SDOT by element, byte for byte). Results are
+  // layout this backend's matmul_packed streams (x86 avx512: Q8_0, Q4_K, Q5_K and Q6_K as
+  // 16-row groups whose quants interleave for VNNI, so no per-call unpacking; a group takes the
+  // bytes of the 16 x 256 blocks it replaces, Q6_K 1% more; arm dotprod: every quantized type as
+  // quads of 4 rows interleaved by 4 bytes for SDOT by element, byte for byte). Results are
   // bit-identical to matmul_quant on the original blocks.
   // packed_bytes: the packed size of an [N, K] matrix of w_dtype; 0 when this backend does not
   // pack it (its type, or N not a multiple of kPackedGroupRows).
