@@ -44,6 +44,14 @@ class BenchTest : public ::testing::Test {
     return options;
   }
 
+  // One run of 3 arrays of `mib` MiB per probe.
+  static MemoryBandwidthOptions probe_options(uint64_t mib) {
+    MemoryBandwidthOptions probe;
+    probe.array_bytes = mib << 20;
+    probe.runs = 1;
+    return probe;
+  }
+
   static inline std::string dir_;
   static inline Qwen3Config config_;
 };
@@ -157,10 +165,7 @@ TEST_F(BenchTest, ProbesTheBandwidthNextToEachDecodeRepetition) {
   ThreadPool pool(1);
   BenchOptions options = small_options();
   options.repetitions = 3;
-  MemoryBandwidthOptions probe;
-  probe.array_bytes = uint64_t{1} << 20;
-  probe.runs = 1;
-  options.probe_decode = probe;
+  options.probe_decode = probe_options(1);
   auto result = bench_model(model_dir(), pool, options);
   ASSERT_TRUE(result.ok()) << result.error().message;
   ASSERT_EQ(result->decode_read_gbps.size(), 3u);
@@ -200,10 +205,7 @@ TEST_F(BenchTest, ProbesStayOutOfThePeakRss) {
   options.repetitions = 1;
   auto plain = bench_model(model_dir(), pool, options);
   ASSERT_TRUE(plain.ok()) << plain.error().message;
-  MemoryBandwidthOptions probe;
-  probe.array_bytes = uint64_t{64} << 20;
-  probe.runs = 1;
-  options.probe_decode = probe;
+  options.probe_decode = probe_options(64);
   auto probed = bench_model(model_dir(), pool, options);
   ASSERT_TRUE(probed.ok()) << probed.error().message;
   if (probed->decode_read_gbps.empty()) GTEST_SKIP() << "the peak RSS cannot be restarted here";
