@@ -49,13 +49,19 @@ void emit(const std::string& text) {
   std::fflush(stdout);  // rows appear as models finish, and a script can stream them
 }
 
-Expected<MemoryBandwidth> measure(ThreadPool& pool, const BenchCliOptions& options) {
+// --memory-mib and --memory-runs as the measurement's options.
+Expected<MemoryBandwidthOptions> memory_options(const BenchCliOptions& options) {
   if (options.memory_mib < 1) {
     return make_error("--memory-mib must be >= 1, got {}", options.memory_mib);
   }
   MemoryBandwidthOptions memory;
   memory.array_bytes = static_cast<uint64_t>(options.memory_mib) << 20;
   memory.runs = options.memory_runs;
+  return memory;
+}
+
+Expected<MemoryBandwidth> measure(ThreadPool& pool, const BenchCliOptions& options) {
+  QINFER_ASSIGN_OR_RETURN(const MemoryBandwidthOptions memory, memory_options(options));
   return measure_memory_bandwidth(pool, memory);
 }
 
@@ -91,9 +97,9 @@ Status run_bench(const BenchCliOptions& options) {
   std::optional<double> read_gbps = options.mem_read_gbps;
   const bool measure_memory = !read_gbps && !options.no_memory;
   if (measure_memory) {
-    MemoryBandwidthOptions probe;
-    probe.array_bytes = static_cast<uint64_t>(options.memory_mib) << 20;
-    probe.runs = std::min(options.memory_runs, 3);
+    // The probes around each tg run: the same arrays, fewer runs.
+    QINFER_ASSIGN_OR_RETURN(MemoryBandwidthOptions probe, memory_options(options));
+    probe.runs = std::min(probe.runs, 3);
     bench.probe_decode = probe;
     QINFER_ASSIGN_OR_RETURN(const MemoryBandwidth bandwidth, measure(pool, options));
     read_gbps = bandwidth.read_gbps;
