@@ -1,8 +1,12 @@
 // The "avx2" backend (AVX2 + FMA + F16C): every x86-64 server CPU of the last decade.
 #include <immintrin.h>
 
+#include <cstring>
+#include <type_traits>
+
 #include "kernels/quant_act.h"
 #include "kernels/ref/ref_kernels.h"
+#include "kernels/x86/packed_groups.h"
 #include "kernels/x86/x86_tables.h"
 
 namespace qinfer {
@@ -22,6 +26,7 @@ constexpr int kPrefillRows = 2;  // with 16 vector registers
 
 #include "kernels/x86/quant_act_x86.inc"
 #include "kernels/x86/quant_matmul_x86.inc"
+#include "kernels/x86/quant_matmul_packed_avx2.inc"
 #include "kernels/x86/matmul_float_x86.inc"
 #include "kernels/x86/attention_x86.inc"
 
@@ -41,9 +46,9 @@ const KernelTable& avx2_kernel_table() {
       .silu_mul = ref_silu_mul,
       .attention_head = attention_head_simd,
       .attention_heads = attention_heads_simd,
-      .packed_bytes = nullptr,
-      .pack_rows = nullptr,
-      .matmul_packed = nullptr,
+      .packed_bytes = k_group_bytes,
+      .pack_rows = pack_k_groups,
+      .matmul_packed = matmul_packed_avx2,
   };
   return table;
 }

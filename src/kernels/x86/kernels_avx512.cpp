@@ -17,6 +17,7 @@
 #include "kernels/ref/ref_kernels.h"
 #include "kernels/ref/widen.h"
 #include "tensor/quant_blocks.h"
+#include "kernels/x86/packed_groups.h"
 #include "kernels/x86/x86_tables.h"
 
 namespace qinfer {

@@ -112,6 +112,27 @@ TEST(PackedMatmul, EveryPackingBackendIsBitIdenticalToReference) {
   if (packing_backends == 0) GTEST_SKIP() << "no kernel backend on this CPU packs matrices";
 }
 
+// The x86 backends share their K-quant group layouts (x86/packed_groups.h) but pack them with
+// different code (avx512 through its prefill tiles, avx2 with portable word shuffles): the bytes
+// must agree. Runs where the CPU has both.
+TEST(PackedMatmul, X86BackendsPackTheSameKQuantGroups) {
+  const KernelTable* avx2 = find_kernel_table("avx2");
+  const KernelTable* avx512 = find_kernel_table("avx512");
+  if (avx2 == nullptr || avx512 == nullptr) GTEST_SKIP() << "needs the avx2 and avx512 backends";
+  std::mt19937 rng(13);
+  for (DType dtype : {DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+    const int64_t K = 2 * 256, N = 32;
+    const int64_t bytes = avx2->packed_bytes(dtype, N, K);
+    ASSERT_GT(bytes, 0) << dtype_name(dtype);
+    ASSERT_EQ(avx512->packed_bytes(dtype, N, K), bytes) << dtype_name(dtype);
+    const std::vector<std::byte> w = random_matrix(dtype, N, K, rng);
+    EXPECT_EQ(std::memcmp(pack(*avx2, w, dtype, N, K, N).data, pack(*avx512, w, dtype, N, K, N).data,
+                          static_cast<size_t>(bytes)),
+              0)
+        << dtype_name(dtype);
+  }
+}
+
 // Through ops::matmul with 1 and 2 threads, a packed Q4_K matrix after a 37-row unpacked one (so
 // one thread's slice of the packed matrix starts off a group boundary) equals the unpacked run.
 TEST(PackedMatmul, OpsDriverMixesPackedAndUnpackedWeights) {
