@@ -46,8 +46,8 @@ const KernelTable& avx2_kernel_table() {
       .silu_mul = ref_silu_mul,
       .attention_head = attention_head_simd,
       .attention_heads = attention_heads_simd,
-      .packed_bytes = k_group_bytes,
-      .pack_rows = pack_k_groups,
+      .packed_bytes = packed_bytes_avx2,
+      .pack_rows = pack_rows_avx2,
       .matmul_packed = matmul_packed_avx2,
   };
   return table;

@@ -136,6 +136,28 @@ int64_t k_group_bytes(DType w_dtype, int64_t N, int64_t K) {
   }
 }
 
+int64_t q8_0_signed_group_bytes(int64_t N, int64_t K) {
+  if (N % kPackedGroupRows != 0 || K % kQK8_0 != 0) return 0;
+  return N / kPackedGroupRows * (K / kQK8_0) * static_cast<int64_t>(sizeof(Q8_0SignedGroupBlock));
+}
+
+void pack_q8_0_signed_groups(const void* w, int64_t K, int64_t n_begin, int64_t n_end,
+                             void* packed) {
+  const int64_t n_blocks = K / kQK8_0;
+  const auto* blocks = static_cast<const BlockQ8_0*>(w);
+  auto* groups = static_cast<Q8_0SignedGroupBlock*>(packed);
+  for (int64_t n0 = n_begin; n0 < n_end; n0 += kPackedGroupRows) {
+    Q8_0SignedGroupBlock* out = groups + n0 / kPackedGroupRows * n_blocks;
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      for (int r = 0; r < kPackedGroupRows; ++r) {
+        const BlockQ8_0& blk = blocks[(n0 + r) * n_blocks + b];
+        for (int g = 0; g < 8; ++g) std::memcpy(out[b].qs[g][r], blk.qs + 4 * g, 4);
+        out[b].d[r] = blk.d;
+      }
+    }
+  }
+}
+
 void pack_k_groups(const void* w, DType w_dtype, int64_t K, int64_t n_begin, int64_t n_end,
                    void* packed) {
   switch (w_dtype) {

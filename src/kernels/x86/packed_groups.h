@@ -70,6 +70,23 @@ struct alignas(64) Q6_KGroupBlock {
 static_assert(sizeof(Q6_KQuadPair) == 3 * 64);
 static_assert(sizeof(Q6_KGroupBlock) == 16 * sizeof(BlockQ6_K) + 32);
 
+// Q8_0 for vpmaddubsw (avx2): block b of 16 rows, the quants as stored (signed: the kernel takes
+// their magnitudes and moves their signs onto the activations; the avx512 backend's group keeps
+// q + 128 for vpdpbusd instead, which vpmaddubsw's int16 pair sums could not hold).
+struct Q8_0SignedGroupBlock {
+  int8_t qs[8][kPackedGroupRows][4];  // element 4g + i of row r at [g][r][i]
+  uint16_t d[kPackedGroupRows];       // f16
+};
+static_assert(sizeof(Q8_0SignedGroupBlock) == kPackedGroupRows * sizeof(BlockQ8_0));
+
+// Bytes of an [N, K] matrix of Q8_0 as Q8_0SignedGroupBlock; 0 when N is not a multiple of
+// kPackedGroupRows or K of 32.
+int64_t q8_0_signed_group_bytes(int64_t N, int64_t K);
+
+// As pack_k_groups, for Q8_0 into Q8_0SignedGroupBlock.
+void pack_q8_0_signed_groups(const void* w, int64_t K, int64_t n_begin, int64_t n_end,
+                             void* packed);
+
 // Bytes of an [N, K] matrix of Q4_K, Q5_K or Q6_K packed into the groups above; 0 for any other
 // type or when N is not a multiple of kPackedGroupRows or K of 256.
 int64_t k_group_bytes(DType w_dtype, int64_t N, int64_t K);
