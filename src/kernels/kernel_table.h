@@ -104,9 +104,9 @@ struct KernelTable {
   // layout this backend's matmul_packed streams (x86 avx512: Q8_0, Q4_K, Q5_K and Q6_K as
   // 16-row groups whose quants interleave for VNNI, so no per-call unpacking; a group takes the
   // bytes of the 16 x 256 blocks it replaces, Q6_K 1% more; x86 avx2: the same groups of Q4_K,
-  // Q5_K and Q6_K, and Q8_0 as signed 16-row groups, x86/packed_groups.h; arm dotprod: every quantized type as
-  // quads of 4 rows interleaved by 4 bytes for SDOT by element, byte for byte). Results are
-  // bit-identical to matmul_quant on the original blocks.
+  // Q5_K and Q6_K, and Q8_0 as signed 16-row groups, x86/packed_groups.h; arm dotprod: every
+  // quantized type as quads of 4 rows interleaved by 4 bytes for SDOT by element, byte for
+  // byte). Results are bit-identical to matmul_quant on the original blocks.
   // packed_bytes: the packed size of an [N, K] matrix of w_dtype; 0 when this backend does not
   // pack it (its type, or N not a multiple of kPackedGroupRows).
   int64_t (*packed_bytes)(DType w_dtype, int64_t N, int64_t K);

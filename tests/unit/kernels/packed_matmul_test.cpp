@@ -126,9 +126,9 @@ TEST(PackedMatmul, X86BackendsPackTheSameKQuantGroups) {
     ASSERT_GT(bytes, 0) << dtype_name(dtype);
     ASSERT_EQ(avx512->packed_bytes(dtype, N, K), bytes) << dtype_name(dtype);
     const std::vector<std::byte> w = random_matrix(dtype, N, K, rng);
-    EXPECT_EQ(std::memcmp(pack(*avx2, w, dtype, N, K, N).data, pack(*avx512, w, dtype, N, K, N).data,
-                          static_cast<size_t>(bytes)),
-              0)
+    const PackedMatrix by_avx2 = pack(*avx2, w, dtype, N, K, N);
+    const PackedMatrix by_avx512 = pack(*avx512, w, dtype, N, K, N);
+    EXPECT_EQ(std::memcmp(by_avx2.data, by_avx512.data, static_cast<size_t>(bytes)), 0)
         << dtype_name(dtype);
   }
 }
