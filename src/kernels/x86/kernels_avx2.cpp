@@ -26,6 +26,7 @@ constexpr int kPrefillRows = 2;  // with 16 vector registers
 
 #include "kernels/x86/quant_act_x86.inc"
 #include "kernels/x86/quant_matmul_x86.inc"
+#include "kernels/x86/pack_groups_avx2.inc"
 #include "kernels/x86/quant_matmul_packed_avx2.inc"
 #include "kernels/x86/matmul_float_x86.inc"
 #include "kernels/x86/attention_x86.inc"

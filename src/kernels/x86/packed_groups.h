@@ -3,7 +3,7 @@
 // holds 4 consecutive quants of one row and a 64-byte line holds the same 4 elements of all 16
 // rows. The avx512 kernels read a line as one zmm (one vpdpbusd per 4 elements of 16 rows), the
 // avx2 kernels as two ymm of 8 rows each (vpmaddubsw). Both backends share these layouts; the
-// avx512 backend packs them through its prefill tiles, the avx2 one with pack_k_groups below.
+// avx512 backend packs them through its prefill tiles, the avx2 one in pack_groups_avx2.inc.
 //
 // A group block takes the bytes of the 16 ggml blocks it replaces (Q6_K 1% more), so a packed
 // copy never costs more memory than the mapped file it stands for.
@@ -83,18 +83,8 @@ static_assert(sizeof(Q8_0SignedGroupBlock) == kPackedGroupRows * sizeof(BlockQ8_
 // kPackedGroupRows or K of 32.
 int64_t q8_0_signed_group_bytes(int64_t N, int64_t K);
 
-// As pack_k_groups, for Q8_0 into Q8_0SignedGroupBlock.
-void pack_q8_0_signed_groups(const void* w, int64_t K, int64_t n_begin, int64_t n_end,
-                             void* packed);
-
 // Bytes of an [N, K] matrix of Q4_K, Q5_K or Q6_K packed into the groups above; 0 for any other
 // type or when N is not a multiple of kPackedGroupRows or K of 256.
 int64_t k_group_bytes(DType w_dtype, int64_t N, int64_t K);
-
-// Packs rows [n_begin, n_end) (multiples of kPackedGroupRows) of the [N, K] matrix w of Q4_K, Q5_K
-// or Q6_K blocks into the groups above, in `packed` (the whole matrix's buffer). Portable code,
-// byte for byte what the avx512 backend's packing writes.
-void pack_k_groups(const void* w, DType w_dtype, int64_t K, int64_t n_begin, int64_t n_end,
-                   void* packed);
 
 }  // namespace qinfer
