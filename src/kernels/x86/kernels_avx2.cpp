@@ -1,6 +1,7 @@
 // The "avx2" backend (AVX2 + FMA + F16C): every x86-64 server CPU of the last decade.
 #include <immintrin.h>
 
+#include <cstddef>
 #include <cstring>
 #include <type_traits>
 
